@@ -1,0 +1,130 @@
+// Package calloutconfig is the versioned document that the natsping_trust resource renders
+// and the natsping-callout service runs on. One Go type has both users, so the provider can
+// never emit a document the service does not understand.
+package calloutconfig
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Version is the schema version written by this build. The service refuses other versions
+// rather than guessing at fields it does not know.
+const Version = 1
+
+// Document is everything the callout service needs, and nothing else.
+type Document struct {
+	Version  int       `json:"version"`
+	Issuer   Issuer    `json:"issuer"`
+	NATS     NATS      `json:"nats"`
+	Mappings []Mapping `json:"mappings"`
+}
+
+// Issuer is the Ping OIDC issuer and the token policy applied to its tokens.
+type Issuer struct {
+	// URL is the exact `iss` value tokens must carry, e.g. https://auth.pingone.com/<env>/as.
+	URL       string   `json:"url"`
+	Audiences []string `json:"audiences"`
+	// Algorithms is the allow-list of JWS algorithms; "none" and HS* are never valid.
+	Algorithms       []string `json:"algorithms"`
+	MaxTokenLifetime Duration `json:"max_token_lifetime"`
+	ClockSkew        Duration `json:"clock_skew"`
+	RequiredScopes   []string `json:"required_scopes,omitempty"`
+	ForbiddenScopes  []string `json:"forbidden_scopes,omitempty"`
+	// GroupsClaim is a dot-separated path to the claim holding group names or ids.
+	GroupsClaim string `json:"groups_claim"`
+	// NameClaims are tried in order; the first non-empty string names the person.
+	NameClaims []string `json:"name_claims"`
+	// JWKSURL is where keys are fetched; ignored when PinnedJWKS is set.
+	JWKSURL string `json:"jwks_url,omitempty"`
+	// PinnedJWKS is a literal JWK Set for air-gapped setups; keys never refresh.
+	PinnedJWKS json.RawMessage `json:"pinned_jwks,omitempty"`
+	// CABundlePEM extends the system roots for reaching the issuer (private-CA PingFederate).
+	CABundlePEM string `json:"ca_bundle_pem,omitempty"`
+	// AllowInsecureHTTP permits http:// issuers, and only on loopback addresses.
+	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
+	// JWKSMinRefreshInterval limits refetches caused by unknown key ids.
+	JWKSMinRefreshInterval Duration `json:"jwks_min_refresh_interval"`
+}
+
+// NATS says how the service connects and what it signs.
+type NATS struct {
+	URLs []string `json:"urls,omitempty"`
+	// CalloutAccount is the public key of the account that owns $SYS.REQ.USER.AUTH.
+	CalloutAccount string `json:"callout_account"`
+	// CalloutAccountSeed signs authorization responses.
+	CalloutAccountSeed string `json:"callout_account_seed"`
+	// Creds is the creds file content of the callout service user.
+	Creds string `json:"creds"`
+	// XKeySeed decrypts requests and encrypts responses when set.
+	XKeySeed   string `json:"xkey_seed,omitempty"`
+	QueueGroup string `json:"queue_group"`
+	// AuditSubject, when set, receives each audit line as well as the local log.
+	AuditSubject string `json:"audit_subject,omitempty"`
+}
+
+// Mapping grants one account role to holders of any of its groups.
+type Mapping struct {
+	Name     string  `json:"name"`
+	Priority int     `json:"priority"`
+	Groups   []Group `json:"groups"`
+	// Account is the target account's public key; AccountName is for audit lines.
+	Account     string `json:"account"`
+	AccountName string `json:"account_name"`
+	Role        string `json:"role"`
+	// RoleSigningKeySeed is the role's scoped signing key; users it signs carry no
+	// permissions of their own, so the server applies the role's template.
+	RoleSigningKeySeed     string   `json:"role_signing_key_seed"`
+	MaxSession             Duration `json:"max_session"`
+	AllowedConnectionTypes []string `json:"allowed_connection_types,omitempty"`
+	Tags                   []string `json:"tags,omitempty"`
+}
+
+// Group matches a token group value by name or by id (PingOne can map either into tokens).
+type Group struct {
+	Name string `json:"name,omitempty"`
+	ID   string `json:"id,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("1h0m0s") for humans.
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"5m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Std returns the value as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Parse decodes a document strictly: unknown fields and other versions are errors, and the
+// result has passed Validate.
+func Parse(data []byte) (*Document, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var doc Document
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("callout config: %w", err)
+	}
+	if err := doc.Validate(); err != nil {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+// Marshal renders the document deterministically (indented, struct field order).
+func (d *Document) Marshal() ([]byte, error) {
+	return json.MarshalIndent(d, "", "  ")
+}

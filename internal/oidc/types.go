@@ -1,0 +1,78 @@
+// Package oidc verifies Ping-issued OIDC/OAuth tokens under an explicit policy, keeps the
+// issuer's JWKS cached with rate-limited refreshes, and reads discovery documents. The provider
+// uses it to show key rotation as drift; the callout service uses it for every decision.
+package oidc
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Policy is what a token must satisfy beyond a valid signature.
+type Policy struct {
+	Issuer           string
+	Audiences        []string // the token's aud must contain at least one
+	Algorithms       []string // JWS alg allow-list; none/HS* are rejected at construction
+	MaxTokenLifetime time.Duration
+	ClockSkew        time.Duration
+	RequiredScopes   []string // all must be present in `scope` (space-separated) or `scp`
+	ForbiddenScopes  []string // none may be present
+	GroupsClaim      string   // dot path, e.g. "groups" or "realm_access.roles"
+	NameClaims       []string // first non-empty string claim wins; falls back to sub
+}
+
+// Identity is what a verified token says about the person or client.
+type Identity struct {
+	Subject   string
+	Name      string
+	Groups    []string
+	Scopes    []string
+	Audience  []string
+	IssuedAt  time.Time
+	NotBefore time.Time
+	Expiry    time.Time
+	KeyID     string
+	ClientID  string
+	// TokenHash is SHA-256 of the raw token: audit lines and caches use it, never the token.
+	TokenHash string
+}
+
+// Reason is a stable, machine-readable cause for a refused token; audit lines carry it.
+type Reason string
+
+const (
+	ReasonMalformed         Reason = "malformed_token"
+	ReasonAlgorithm         Reason = "algorithm_not_allowed"
+	ReasonUnknownKey        Reason = "unknown_key"
+	ReasonKeysUnavailable   Reason = "keys_unavailable"
+	ReasonSignature         Reason = "bad_signature"
+	ReasonIssuer            Reason = "wrong_issuer"
+	ReasonAudience          Reason = "wrong_audience"
+	ReasonExpired           Reason = "expired"
+	ReasonNotYetValid       Reason = "not_yet_valid"
+	ReasonIssuedInFuture    Reason = "issued_in_future"
+	ReasonMissingTimes      Reason = "missing_time_claims"
+	ReasonLifetimeTooLong   Reason = "lifetime_too_long"
+	ReasonMissingScope      Reason = "missing_required_scope"
+	ReasonForbiddenScope    Reason = "forbidden_scope"
+	ReasonBadGroupsClaim    Reason = "bad_groups_claim"
+	ReasonTokenTypeRejected Reason = "token_type_rejected"
+)
+
+// VerifyError is returned for every refused token.
+type VerifyError struct {
+	Reason Reason
+	Detail string
+}
+
+func (e *VerifyError) Error() string { return fmt.Sprintf("%s: %s", e.Reason, e.Detail) }
+
+// ReasonOf extracts the refusal reason of err, or ReasonMalformed for other errors.
+func ReasonOf(err error) Reason {
+	var ve *VerifyError
+	if errors.As(err, &ve) {
+		return ve.Reason
+	}
+	return ReasonMalformed
+}

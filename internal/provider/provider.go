@@ -1,0 +1,206 @@
+// Package provider is the Terraform glue of natsping: it translates between Terraform
+// values and the framework-free packages under internal/ and holds no NATS or OIDC logic.
+package provider
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var (
+	_ provider.Provider                       = (*natspingProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*natspingProvider)(nil)
+	_ provider.ProviderWithFunctions          = (*natspingProvider)(nil)
+)
+
+// New returns the provider factory used by main and by the acceptance tests.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &natspingProvider{version: version, now: time.Now}
+	}
+}
+
+type natspingProvider struct {
+	version string
+	now     func() time.Time
+}
+
+// ProviderData is handed to every resource, data source and ephemeral resource.
+type ProviderData struct {
+	// Now is the provider's clock; tests inject a fixed one instead of patching globals.
+	Now func() time.Time
+	// PingOne is nil when no PingOne credentials were configured: the provider then works
+	// offline and does not check that mapped groups exist.
+	PingOne *PingOneSettings
+}
+
+// PingOneSettings is the worker-app connection used to check groups against PingOne.
+type PingOneSettings struct {
+	Region        string
+	EnvironmentID string
+	ClientID      string
+	ClientSecret  string
+	// AuthHostname and APIHostname override the region's hostnames (tests, private endpoints).
+	AuthHostname string
+	APIHostname  string
+}
+
+type providerModel struct {
+	PingOne *pingOneModel `tfsdk:"pingone"`
+}
+
+type pingOneModel struct {
+	Region        types.String `tfsdk:"region"`
+	EnvironmentID types.String `tfsdk:"environment_id"`
+	ClientID      types.String `tfsdk:"client_id"`
+	ClientSecret  types.String `tfsdk:"client_secret"`
+	AuthHostname  types.String `tfsdk:"auth_hostname"`
+	APIHostname   types.String `tfsdk:"api_hostname"`
+}
+
+// PingOneRegions maps the region codes users know from the PingOne provider to top-level domains.
+var PingOneRegions = map[string]string{
+	"NA": "com",
+	"EU": "eu",
+	"CA": "ca",
+	"AU": "com.au",
+	"SG": "sg",
+	"AP": "asia",
+}
+
+func (p *natspingProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "natsping"
+	resp.Version = p.version
+}
+
+func (p *natspingProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages NATS operators, accounts, users and roles as signed JWTs, and binds a Ping Identity " +
+			"(PingOne or PingFederate) OIDC issuer to NATS through an auth-callout service.",
+		Attributes: map[string]schema.Attribute{
+			"pingone": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "PingOne worker application used to resolve group names to ids and to detect renamed or " +
+					"deleted groups. Each attribute falls back to its `PINGONE_*` environment variable. Without it the " +
+					"provider works offline and does not check that mapped groups exist.",
+				Attributes: map[string]schema.Attribute{
+					"region": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "PingOne region code: `NA`, `EU`, `CA`, `AU`, `SG` or `AP`. Env: `PINGONE_REGION_CODE`. Default `NA`.",
+						Validators:          []validator.String{stringvalidator.OneOf("NA", "EU", "CA", "AU", "SG", "AP")},
+					},
+					"environment_id": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "PingOne environment id. Env: `PINGONE_ENVIRONMENT_ID`.",
+					},
+					"client_id": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Client id of a worker application allowed to read groups. Env: `PINGONE_CLIENT_ID`.",
+					},
+					"client_secret": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						MarkdownDescription: "Client secret of the worker application. Env: `PINGONE_CLIENT_SECRET`.",
+					},
+					"auth_hostname": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Overrides the authentication hostname (`auth.pingone.<tld>`), optionally with a port. Env: `PINGONE_AUTH_HOSTNAME`.",
+					},
+					"api_hostname": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Overrides the Management API hostname (`api.pingone.<tld>`), optionally with a port. Env: `PINGONE_API_HOSTNAME`.",
+					},
+				},
+			},
+		},
+	}
+}
+
+func (p *natspingProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m := cfg.PingOne
+	if m == nil {
+		m = &pingOneModel{}
+	}
+	settings := PingOneSettings{
+		Region:        stringOrEnv(m.Region, "PINGONE_REGION_CODE"),
+		EnvironmentID: stringOrEnv(m.EnvironmentID, "PINGONE_ENVIRONMENT_ID"),
+		ClientID:      stringOrEnv(m.ClientID, "PINGONE_CLIENT_ID"),
+		ClientSecret:  stringOrEnv(m.ClientSecret, "PINGONE_CLIENT_SECRET"),
+		AuthHostname:  stringOrEnv(m.AuthHostname, "PINGONE_AUTH_HOSTNAME"),
+		APIHostname:   stringOrEnv(m.APIHostname, "PINGONE_API_HOSTNAME"),
+	}
+	if settings.Region == "" {
+		settings.Region = "NA"
+	}
+	if _, ok := PingOneRegions[settings.Region]; !ok {
+		resp.Diagnostics.AddAttributeError(path.Root("pingone").AtName("region"), "Unknown PingOne region",
+			"PINGONE_REGION_CODE is "+settings.Region+"; use one of NA, EU, CA, AU, SG, AP.")
+		return
+	}
+	data := &ProviderData{Now: p.now}
+	configured := settings.EnvironmentID != "" || settings.ClientID != "" || settings.ClientSecret != ""
+	if configured {
+		for attr, v := range map[string]string{"environment_id": settings.EnvironmentID, "client_id": settings.ClientID, "client_secret": settings.ClientSecret} {
+			if v == "" {
+				resp.Diagnostics.AddAttributeError(path.Root("pingone").AtName(attr), "Incomplete PingOne credentials",
+					"PingOne is partly configured but "+attr+" is missing. Set it (or its PINGONE_* environment variable), "+
+						"or remove the other PingOne settings to run offline.")
+			}
+		}
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		data.PingOne = &settings
+	}
+	resp.DataSourceData = data
+	resp.ResourceData = data
+	resp.EphemeralResourceData = data
+}
+
+func stringOrEnv(v types.String, env string) string {
+	if !v.IsNull() && !v.IsUnknown() {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		// resources are registered here, one line each
+	}
+}
+
+func (p *natspingProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		// data sources are registered here, one line each
+	}
+}
+
+func (p *natspingProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		// ephemeral resources are registered here, one line each
+	}
+}
+
+func (p *natspingProvider) Functions(_ context.Context) []func() function.Function {
+	return []func() function.Function{
+		// provider-defined functions are registered here, one line each
+	}
+}
