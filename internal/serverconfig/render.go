@@ -28,17 +28,17 @@ func Render(in Input) (*Output, error) {
 	b.Grow(size)
 	b.WriteString("# nats-server configuration rendered by natsping (operator mode).\n")
 	if in.ServerName != "" {
-		fmt.Fprintf(&b, "server_name: %s\n", quote(in.ServerName))
+		fmt.Fprintf(&b, "server_name: %s\n", Quote(in.ServerName))
 	}
 	if in.Listen.Host != "" {
-		fmt.Fprintf(&b, "host: %s\n", quote(in.Listen.Host))
+		fmt.Fprintf(&b, "host: %s\n", Quote(in.Listen.Host))
 	}
 	if in.Listen.Port != 0 {
 		fmt.Fprintf(&b, "port: %d\n", in.Listen.Port)
 	}
 
 	fmt.Fprintf(&b, "\n# Operator %s\n", comment(op.Name))
-	fmt.Fprintf(&b, "operator: %s\n", quote(strings.TrimSpace(in.OperatorJWT)))
+	fmt.Fprintf(&b, "operator: %s\n", Quote(strings.TrimSpace(in.OperatorJWT)))
 	fmt.Fprintf(&b, "# System account %s\n", comment(nameOf(accounts, sys)))
 	fmt.Fprintf(&b, "system_account: %s\n\n", sys)
 
@@ -66,19 +66,19 @@ func Render(in Input) (*Output, error) {
 		b.WriteString("  ")
 		b.WriteString(a.claims.Subject)
 		b.WriteString(": ")
-		b.WriteString(quote(a.token))
+		b.WriteString(Quote(a.token))
 		b.WriteByte('\n')
 	}
 	b.WriteString("}\n")
 
 	if sentinel != "" {
 		b.WriteString("\n# Bearer user JWT for clients that present only a token; the auth callout decides.\n")
-		fmt.Fprintf(&b, "default_sentinel: %s\n", quote(sentinel))
+		fmt.Fprintf(&b, "default_sentinel: %s\n", Quote(sentinel))
 	}
 	if js := in.JetStream; js != nil {
 		b.WriteString("\njetstream {\n")
 		if js.StoreDir != "" {
-			fmt.Fprintf(&b, "  store_dir: %s\n", quote(js.StoreDir))
+			fmt.Fprintf(&b, "  store_dir: %s\n", Quote(js.StoreDir))
 		}
 		if js.MaxMemory != "" {
 			fmt.Fprintf(&b, "  max_memory_store: %s\n", size2conf(js.MaxMemory))
@@ -99,15 +99,15 @@ func Render(in Input) (*Output, error) {
 func writeDirResolver(b *strings.Builder, r effectiveResolver) {
 	b.WriteString("resolver {\n")
 	fmt.Fprintf(b, "  type: %s\n", r.Type)
-	fmt.Fprintf(b, "  dir: %s\n", quote(r.Dir))
+	fmt.Fprintf(b, "  dir: %s\n", Quote(r.Dir))
 	if r.Type == ResolverFull {
 		fmt.Fprintf(b, "  allow_delete: %t\n", r.AllowDelete)
-		fmt.Fprintf(b, "  interval: %s\n", quote(r.Interval))
+		fmt.Fprintf(b, "  interval: %s\n", Quote(r.Interval))
 	}
 	if r.Type == ResolverCache {
-		fmt.Fprintf(b, "  ttl: %s\n", quote(r.TTL))
+		fmt.Fprintf(b, "  ttl: %s\n", Quote(r.TTL))
 	}
-	fmt.Fprintf(b, "  timeout: %s\n", quote(r.Timeout))
+	fmt.Fprintf(b, "  timeout: %s\n", Quote(r.Timeout))
 	if r.Limit > 0 {
 		fmt.Fprintf(b, "  limit: %d\n", r.Limit)
 	}
@@ -127,10 +127,10 @@ func nameOf(accounts []account, subject string) string {
 // breaks, so a crafted name cannot end the comment and inject configuration.
 func comment(name string) string { return strconv.Quote(name) }
 
-// quote renders s as a double-quoted nats-server config string. Quoting every value keeps
+// Quote renders s as a double-quoted nats-server config string. Quoting every value keeps
 // `$` from being read as a variable reference and `#`, `;` or spaces from ending the value;
 // the escapes are exactly those the nats-server config lexer understands.
-func quote(s string) string {
+func Quote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
@@ -163,5 +163,5 @@ func size2conf(s string) string {
 	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return s
 	}
-	return quote(s)
+	return Quote(s)
 }
