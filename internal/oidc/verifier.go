@@ -262,12 +262,23 @@ func precheckSerialization(raw string) error {
 	}
 	switch strings.Count(raw, ".") {
 	case 2:
+		// Go's base64 decoder skips CR and LF, so without this check "token\n" would verify as
+		// a second spelling of the same token with a different hash.
+		for i := 0; i < len(raw); i++ {
+			if !isCompactByte(raw[i]) {
+				return malformed("the token contains a byte (0x%02x) outside base64url and '.'", raw[i])
+			}
+		}
 		return nil
 	case 4:
 		return malformed("encrypted tokens (JWE) are not accepted; send the signed access token")
 	default:
 		return malformed("a compact JWS has exactly three dot-separated parts")
 	}
+}
+
+func isCompactByte(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '.'
 }
 
 func (v *Verifier) checkHeader(hdr jose.Header) error {
