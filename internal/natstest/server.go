@@ -8,7 +8,6 @@ package natstest
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,6 +42,8 @@ type options struct {
 
 // WithResolverFiles writes files (name → content, such as serverconfig.Output.ResolverFiles)
 // into the resolver directory before the server starts, seeding a full or cache resolver.
+// A MEMORY config already preloads every account and keeps no directory, so the files are
+// not written then; callers can pass them whatever the resolver type.
 func WithResolverFiles(files map[string]string) Option {
 	return func(o *options) { o.resolverFiles = files }
 }
@@ -107,10 +108,7 @@ func Start(configText string, dir string, opts ...Option) (*server.Server, error
 	if err != nil {
 		return nil, err
 	}
-	if len(o.resolverFiles) > 0 {
-		if resolverDir == "" {
-			return nil, errors.New("resolver files were given but the config has no full or cache resolver with a dir")
-		}
+	if len(o.resolverFiles) > 0 && resolverDir != "" {
 		if err := writeResolverFiles(resolverDir, o.resolverFiles); err != nil {
 			return nil, err
 		}

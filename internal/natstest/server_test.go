@@ -90,12 +90,8 @@ func TestRenderedConfigBootsAndCarriesTraffic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var opts []natstest.Option
-			if tt.resolver.Type == serverconfig.ResolverFull {
-				// Only SYS is preloaded for a full resolver; APP comes from the seeded directory.
-				opts = append(opts, natstest.WithResolverFiles(out.ResolverFiles))
-			}
-			srv := natstest.StartServer(t, out.Config, opts...)
+			// A full resolver preloads only SYS; APP comes from the seeded directory.
+			srv := natstest.StartServer(t, out.Config, natstest.WithResolverFiles(out.ResolverFiles))
 			if !strings.HasPrefix(srv.URL, "nats://127.0.0.1:") {
 				t.Errorf("server URL %q is not on loopback", srv.URL)
 			}
@@ -173,7 +169,9 @@ func TestUserSignedByStrangerIsRefused(t *testing.T) {
 func TestStartRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	memory := must(serverconfig.Render(serverconfig.Input{OperatorJWT: w.operatorJWT, AccountJWTs: w.accountJWTs}))
+	full := must(serverconfig.Render(serverconfig.Input{
+		OperatorJWT: w.operatorJWT, AccountJWTs: w.accountJWTs, Resolver: serverconfig.Resolver{Type: serverconfig.ResolverFull},
+	}))
 	tests := []struct {
 		name   string
 		config string
@@ -182,7 +180,7 @@ func TestStartRejectsBadInput(t *testing.T) {
 	}{
 		{"unparsable config", "resolver {", nil, "does not parse"},
 		{"config the server rejects", "operator: \"eyJnot-a-jwt\"\n", nil, "rejects the config"},
-		{"resolver files without a resolver dir", memory.Config, []natstest.Option{natstest.WithResolverFiles(memory.ResolverFiles)}, "no full or cache resolver"},
+		{"resolver file outside the resolver dir", full.Config, []natstest.Option{natstest.WithResolverFiles(map[string]string{"../escape.jwt": "x"})}, "plain file name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

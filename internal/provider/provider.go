@@ -190,6 +190,8 @@ func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resour
 func (p *natspingProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		// data sources are registered here, one line each
+		NewServerConfigDataSource,
+		NewJWTDataSource,
 	}
 }
 
@@ -202,5 +204,6 @@ func (p *natspingProvider) EphemeralResources(_ context.Context) []func() epheme
 func (p *natspingProvider) Functions(_ context.Context) []func() function.Function {
 	return []func() function.Function{
 		// provider-defined functions are registered here, one line each
+		NewDecodeJWTFunction,
 	}
 }
