@@ -102,7 +102,7 @@ func (d *jwtDataSource) Read(ctx context.Context, req datasource.ReadRequest, re
 		resp.Diagnostics.AddAttributeError(path.Root("token"), "Not a NATS JWT", err.Error())
 		return
 	}
-	pretty, err := json.MarshalIndent(dec.Claims, "", "  ")
+	pretty, err := marshalJSON(dec.Claims, true)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot encode claims", err.Error()+". This is always a bug in the provider.")
 		return
@@ -117,6 +117,21 @@ func (d *jwtDataSource) Read(ctx context.Context, req datasource.ReadRequest, re
 	m.ClaimsJSON = jsontypes.NewNormalizedValue(string(pretty))
 	m.SignatureValid = types.BoolValue(dec.SignatureValid)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// marshalJSON encodes for human review: keys sorted (maps), subjects such as "orders.>"
+// left readable instead of HTML-escaped, optionally indented.
+func marshalJSON(v any, indent bool) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func optionalString(s string) types.String {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
 )
@@ -48,7 +47,7 @@ func (f *decodeJWTFunction) Run(ctx context.Context, req function.RunRequest, re
 		resp.Error = function.NewArgumentFuncError(0, err.Error())
 		return
 	}
-	out, err := json.Marshal(dec)
+	out, err := marshalJSON(dec, false)
 	if err != nil {
 		resp.Error = function.NewFuncError("cannot encode the decoded JWT: " + err.Error() + ". This is always a bug in the provider.")
 		return
