@@ -1,0 +1,253 @@
+// Package callout is the natsping auth-callout service: it answers nats-server's
+// $SYS.REQ.USER.AUTH requests by verifying the Ping token a client presents, choosing the
+// account role its groups map to, and returning a user JWT signed by that role's scoped
+// signing key, so the server (not this service) enforces the role's permissions.
+package callout
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
+)
+
+// Subjects, audiences and headers of the nats-server auth callout protocol.
+const (
+	AuthCalloutSubject   = "$SYS.REQ.USER.AUTH"
+	AuthRequestAudience  = "nats-authorization-request"
+	ServerXKeyHeader     = "Nats-Server-Xkey"
+	refusalMessage       = "not authorized"
+	defaultDecisionLimit = 1500 * time.Millisecond
+)
+
+// Verifier checks a Ping token and says who it belongs to; *oidc.Verifier is one.
+type Verifier interface {
+	Verify(ctx context.Context, raw string) (*oidc.Identity, error)
+}
+
+// Reason is why a request was refused (or "ok"); oidc reasons are used as they are.
+type Reason string
+
+const (
+	ReasonOK               Reason = "ok"
+	ReasonBadRequest       Reason = "bad_request"
+	ReasonPlaintextRequest Reason = "plaintext_request_with_xkey"
+	ReasonSealedRequest    Reason = "sealed_request_without_xkey"
+	ReasonUndecryptable    Reason = "undecryptable_request"
+	ReasonNoToken          Reason = "no_token"
+	ReasonNoMapping        Reason = "no_mapped_group"
+	ReasonUnknownAccount   Reason = "unknown_account"
+	ReasonAccountNotMapped Reason = "account_not_mapped_for_groups"
+	ReasonConnectionType   Reason = "connection_type_not_allowed"
+	ReasonSessionEnded     Reason = "session_already_expired"
+	ReasonInternal         Reason = "internal_error"
+)
+
+// engine is one immutable configuration snapshot. Reload builds a new one and swaps it in;
+// requests already running finish on the snapshot they started with.
+type engine struct {
+	calloutAccount string
+	responder      *signingKey
+	xkey           *xkeyBox // nil when requests are not sealed
+	mappings       *mappingSet
+	verifier       Verifier
+	now            func() time.Time
+	limit          time.Duration
+}
+
+func newEngine(doc *calloutconfig.Document, v Verifier, now func() time.Time) (*engine, error) {
+	if v == nil {
+		return nil, errors.New("callout: a token verifier is required")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	responder, err := newSigningKey(doc.NATS.CalloutAccountSeed, natsjwt.KindAccount)
+	if err != nil {
+		return nil, fmt.Errorf("nats.callout_account_seed: %w", err)
+	}
+	if responder.pub != doc.NATS.CalloutAccount {
+		return nil, fmt.Errorf("nats.callout_account_seed belongs to %s, not to nats.callout_account %s; render the config again from the same trust", responder.pub, doc.NATS.CalloutAccount)
+	}
+	e := &engine{calloutAccount: doc.NATS.CalloutAccount, responder: responder, verifier: v, now: now, limit: defaultDecisionLimit}
+	if doc.NATS.XKeySeed != "" {
+		if e.xkey, err = newXKeyBox(doc.NATS.XKeySeed); err != nil {
+			return nil, fmt.Errorf("nats.xkey_seed: %w", err)
+		}
+	}
+	if e.mappings, err = compileMappings(doc.Mappings); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Decision is everything known about one request; it becomes one audit line.
+type Decision struct {
+	Allowed  bool
+	Reason   Reason
+	Detail   string // internal detail for the audit log, never sent to the client
+	Request  *jwt.AuthorizationRequestClaims
+	Identity *oidc.Identity
+	// TokenHash is the hex SHA-256 of the presented token, also for refused tokens.
+	TokenHash string
+	Mapping   *mapping
+	Expires   time.Time
+	Started   time.Time
+	Latency   time.Duration
+}
+
+// handle answers one raw request as it arrived on the wire. It returns the reply payload:
+// a (possibly sealed) response JWT, or an empty payload, which the server treats as "not
+// authorized", when the request is too broken to address a response to.
+func (e *engine) handle(ctx context.Context, data []byte, serverXKey string) ([]byte, *Decision) {
+	start := time.Now()
+	d := &Decision{Started: e.now()}
+	defer func() { d.Latency = time.Since(start) }()
+
+	req, reason, err := e.decodeRequest(data, serverXKey)
+	if err != nil {
+		d.Reason, d.Detail = reason, err.Error()
+		return nil, d
+	}
+	d.Request = req
+
+	ujwt := e.decide(ctx, req, d)
+	resp := jwt.NewAuthorizationResponseClaims(req.UserNkey)
+	resp.Audience = req.Server.ID
+	if ujwt != "" {
+		resp.Jwt = ujwt
+	} else {
+		resp.Error = refusalMessage
+	}
+	out, err := resp.Encode(e.responder)
+	if err != nil {
+		d.Allowed, d.Reason, d.Detail = false, ReasonInternal, "signing the response: "+err.Error()
+		return nil, d
+	}
+	if e.xkey == nil {
+		return []byte(out), d
+	}
+	sealed, err := e.xkey.seal([]byte(out), req.Server.XKey)
+	if err != nil {
+		d.Allowed, d.Reason, d.Detail = false, ReasonInternal, "sealing the response: "+err.Error()
+		return nil, d
+	}
+	return sealed, d
+}
+
+// decodeRequest opens (when sealed) and verifies the request JWT the server sent.
+func (e *engine) decodeRequest(data []byte, serverXKey string) (*jwt.AuthorizationRequestClaims, Reason, error) {
+	if len(data) == 0 || len(data) > jwt.MaxTokenSize+256 {
+		return nil, ReasonBadRequest, fmt.Errorf("request of %d bytes", len(data))
+	}
+	plain := bytes.HasPrefix(data, []byte("eyJ"))
+	switch {
+	case e.xkey != nil && plain:
+		return nil, ReasonPlaintextRequest, errors.New("an xkey is configured but the request was not sealed; the callout account JWT must carry the xkey")
+	case e.xkey == nil && !plain:
+		return nil, ReasonSealedRequest, errors.New("the request is not a JWT (sealed?) but no xkey is configured")
+	case e.xkey != nil:
+		if !nkeys.IsValidPublicCurveKey(serverXKey) {
+			return nil, ReasonUndecryptable, fmt.Errorf("header %s is missing or not a curve public key", ServerXKeyHeader)
+		}
+		opened, err := e.xkey.open(data, serverXKey)
+		if err != nil {
+			return nil, ReasonUndecryptable, err
+		}
+		data = opened
+	}
+	req, err := jwt.DecodeAuthorizationRequestClaims(string(data))
+	if err != nil {
+		return nil, ReasonBadRequest, fmt.Errorf("decoding the request JWT: %w", err)
+	}
+	switch {
+	case req.Audience != AuthRequestAudience:
+		return nil, ReasonBadRequest, fmt.Errorf("request audience %q, expected %q", req.Audience, AuthRequestAudience)
+	case !nkeys.IsValidPublicServerKey(req.Issuer) || req.Issuer != req.Server.ID:
+		return nil, ReasonBadRequest, fmt.Errorf("request issuer %q is not the sending server %q", req.Issuer, req.Server.ID)
+	case req.Subject != e.calloutAccount:
+		return nil, ReasonBadRequest, fmt.Errorf("request is for account %q, this service serves %q", req.Subject, e.calloutAccount)
+	case !nkeys.IsValidPublicUserKey(req.UserNkey):
+		return nil, ReasonBadRequest, errors.New("request user_nkey is not a user public key")
+	case e.xkey != nil && req.Server.XKey != serverXKey:
+		return nil, ReasonBadRequest, errors.New("the signed server xkey differs from the header")
+	}
+	return req, ReasonOK, nil
+}
+
+// decide fills d and returns the encoded user JWT, or "" to refuse.
+func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims, d *Decision) string {
+	co := &req.ConnectOptions
+	// The token travels in auth_token (nats.Token) or in pass (nats.UserInfo, where user
+	// then names the account); connect_opts.jwt holds the sentinel and is never a token.
+	token, requested := co.Token, co.Username
+	if token == "" {
+		token = co.Password
+	}
+	if token == "" {
+		d.Reason, d.Detail = ReasonNoToken, "no token in auth_token or pass"
+		return ""
+	}
+	// The server stops waiting after its auth timeout, which it encodes as exp - iat. The
+	// difference is used rather than exp itself, so a skewed clock here cannot refuse
+	// every request; a late reply is harmless because it is bound to a fresh user nkey.
+	budget := e.limit
+	if wait := time.Duration(req.Expires-req.IssuedAt) * time.Second; wait > 0 && wait < budget {
+		budget = wait
+	}
+	vctx, cancel := context.WithTimeout(ctx, budget)
+	id, err := e.verifier.Verify(vctx, token)
+	cancel()
+	if err != nil {
+		d.Reason, d.Detail, d.TokenHash = Reason(oidc.ReasonOf(err)), err.Error(), oidc.TokenHash(token)
+		return ""
+	}
+	d.Identity, d.TokenHash = id, id.TokenHash
+	if d.TokenHash == "" {
+		d.TokenHash = oidc.TokenHash(token)
+	}
+
+	sel := e.mappings.choose(id.Groups, requested, &req.ClientInformation)
+	if sel.m == nil {
+		d.Reason = sel.reason
+		return ""
+	}
+	m := sel.m
+	d.Mapping = m
+
+	now := e.now()
+	exp := now.Add(m.maxSession)
+	if !id.Expiry.IsZero() && id.Expiry.Before(exp) {
+		exp = id.Expiry
+	}
+	if !exp.After(now) {
+		d.Reason = ReasonSessionEnded
+		return ""
+	}
+	d.Expires = exp
+
+	uc := jwt.NewUserClaims(req.UserNkey)
+	uc.Name = id.Name
+	uc.IssuerAccount = m.account
+	uc.Expires = exp.Unix()
+	// Empty permissions are what makes the server apply the role's template.
+	uc.SetScoped(true)
+	uc.Tags = make(jwt.TagList, 0, len(m.tags)+1)
+	uc.Tags.Add("ping-sub:" + tagValue(id.Subject))
+	uc.Tags.Add(m.tags...)
+	out, err := uc.Encode(m.signer)
+	if err != nil {
+		d.Reason, d.Detail, d.Mapping = ReasonInternal, "signing the user JWT: "+err.Error(), nil
+		return ""
+	}
+	d.Allowed, d.Reason = true, ReasonOK
+	return out
+}

@@ -1,0 +1,195 @@
+package callout
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+)
+
+// mapping is a calloutconfig.Mapping with its signing key parsed and its tags made safe.
+type mapping struct {
+	name        string
+	priority    int
+	account     string
+	accountName string
+	role        string
+	signer      *signingKey
+	maxSession  time.Duration
+	connTypes   map[string]bool // nil: any connection type
+	tags        []string        // fixed tags: role, mapping and the mapping's own
+}
+
+// mappingSet answers "which mapping applies to this person" in time proportional to the
+// number of groups in the token, not the number of mappings.
+type mappingSet struct {
+	// ordered by priority (highest first), then name, so the lowest index wins.
+	all []*mapping
+	// byGroup indexes group names and ids to positions in all.
+	byGroup map[string][]int
+	// accounts are the names and keys a connect `user` may use to pick an account.
+	accounts map[string]bool
+}
+
+func compileMappings(in []calloutconfig.Mapping) (*mappingSet, error) {
+	ms := &mappingSet{byGroup: map[string][]int{}, accounts: map[string]bool{}}
+	for i := range in {
+		m := in[i]
+		signer, err := newSigningKey(m.RoleSigningKeySeed, natsjwt.KindAccount)
+		if err != nil {
+			return nil, fmt.Errorf("mappings[%d] (%s): role_signing_key_seed: %w", i, m.Name, err)
+		}
+		cm := &mapping{
+			name:        m.Name,
+			priority:    m.Priority,
+			account:     m.Account,
+			accountName: m.AccountName,
+			role:        m.Role,
+			signer:      signer,
+			maxSession:  m.MaxSession.Std(),
+		}
+		if len(m.AllowedConnectionTypes) > 0 {
+			cm.connTypes = map[string]bool{}
+			for _, t := range m.AllowedConnectionTypes {
+				cm.connTypes[strings.ToUpper(strings.TrimSpace(t))] = true
+			}
+		}
+		cm.tags = []string{"role:" + tagValue(m.Role), "mapping:" + tagValue(m.Name)}
+		for _, t := range m.Tags {
+			if t = strings.TrimSpace(t); t != "" {
+				cm.tags = append(cm.tags, t)
+			}
+		}
+		ms.all = append(ms.all, cm)
+	}
+	slices.SortStableFunc(ms.all, func(a, b *mapping) int {
+		if c := cmp.Compare(b.priority, a.priority); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	byName := map[string]int{}
+	for i, m := range ms.all {
+		byName[m.name] = i
+		ms.accounts[m.account] = true
+		if m.accountName != "" {
+			ms.accounts[strings.ToLower(m.accountName)] = true
+		}
+	}
+	for _, m := range in {
+		idx := byName[m.Name]
+		for _, g := range m.Groups {
+			for _, key := range []string{g.Name, g.ID} {
+				if key != "" && !slices.Contains(ms.byGroup[key], idx) {
+					ms.byGroup[key] = append(ms.byGroup[key], idx)
+				}
+			}
+		}
+	}
+	return ms, nil
+}
+
+// selection is the outcome of matching a person's groups against the mappings.
+type selection struct {
+	m      *mapping
+	reason Reason // set when m is nil
+}
+
+// choose picks the highest-priority mapping whose groups intersect the token's, restricted
+// to the account named by the connect `user` (if any) and to mappings that allow the
+// client's connection type.
+func (ms *mappingSet) choose(groups []string, requestedAccount string, ci *jwt.ClientInformation) selection {
+	requested := strings.TrimSpace(requestedAccount)
+	if requested != "" && !ms.accounts[requested] && !ms.accounts[strings.ToLower(requested)] {
+		return selection{reason: ReasonUnknownAccount}
+	}
+	best := -1
+	anyGroup, anyAccount := false, false
+	for _, g := range groups {
+		for _, idx := range ms.byGroup[g] {
+			if best != -1 && idx >= best {
+				continue
+			}
+			anyGroup = true
+			m := ms.all[idx]
+			if requested != "" && requested != m.account && !strings.EqualFold(requested, m.accountName) {
+				continue
+			}
+			anyAccount = true
+			if !m.allowsConnection(ci) {
+				continue
+			}
+			best = idx
+		}
+	}
+	switch {
+	case best != -1:
+		return selection{m: ms.all[best]}
+	case !anyGroup:
+		return selection{reason: ReasonNoMapping}
+	case !anyAccount:
+		return selection{reason: ReasonAccountNotMapped}
+	default:
+		return selection{reason: ReasonConnectionType}
+	}
+}
+
+// allowsConnection enforces a mapping's allowed connection types. The callout must do it:
+// users signed by a role (scoped) key may not carry allowed_connection_types themselves
+// (the server refuses scoped users with any permission or limit set), and the server takes
+// connection types from the user JWT before applying the role's template.
+func (m *mapping) allowsConnection(ci *jwt.ClientInformation) bool {
+	if m.connTypes == nil {
+		return true
+	}
+	for _, t := range connectionTypes(ci) {
+		if m.connTypes[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// connectionTypes maps the request's client kind/type to the JWT connection type names.
+// The request does not say whether MQTT or a leaf node came over a websocket, so both
+// spellings are candidates for those.
+func connectionTypes(ci *jwt.ClientInformation) []string {
+	switch {
+	case ci == nil:
+		return nil
+	case strings.EqualFold(ci.Kind, "Leafnode"):
+		return []string{jwt.ConnectionTypeLeafnode, jwt.ConnectionTypeLeafnodeWS}
+	case strings.EqualFold(ci.Type, "websocket"):
+		return []string{jwt.ConnectionTypeWebsocket}
+	case strings.EqualFold(ci.Type, "mqtt"):
+		return []string{jwt.ConnectionTypeMqtt, jwt.ConnectionTypeMqttWS}
+	case strings.EqualFold(ci.Type, "nats"), ci.Type == "" && strings.EqualFold(ci.Kind, "Client"):
+		return []string{jwt.ConnectionTypeStandard}
+	}
+	return nil
+}
+
+// tagValue keeps a value usable both as a NATS tag and inside a subject produced by a role
+// template ({{tag(x)}}): lower case, no whitespace, no subject separators or wildcards.
+func tagValue(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}

@@ -1,0 +1,437 @@
+package callout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
+)
+
+// ServiceVersion is reported through the NATS micro service info.
+const ServiceVersion = "1.0.0"
+
+// Options tune a Service; the zero value is usable.
+type Options struct {
+	// Logger receives lifecycle events (never secrets, never tokens). Default: discard.
+	Logger *slog.Logger
+	// AuditWriter receives one JSON line per decision. Default: os.Stdout.
+	AuditWriter io.Writer
+	// AuditBuffer is how many audit lines may wait to be written before new ones are
+	// dropped (and counted). Default 8192.
+	AuditBuffer int
+	// Workers bounds the decisions running at once. Default 4 × GOMAXPROCS: decisions are
+	// CPU-bound except while a JWKS fetch is in flight.
+	Workers int
+	// Now is the clock for token and session expiry. Default time.Now.
+	Now func() time.Time
+	// NewVerifier replaces the OIDC verifier built from the document's issuer section
+	// (tests use it to run without an issuer).
+	NewVerifier func(calloutconfig.Issuer) (Verifier, error)
+	// TokenCacheSize is how many verified tokens the verifier remembers (until their exp,
+	// at most 5 minutes). 0 means the default of 16384; negative disables the cache.
+	TokenCacheSize int
+	// Name is the NATS connection and micro service name. Default "natsping-callout".
+	Name string
+	// NATSOptions are appended to the connection options (e.g. TLS settings).
+	NATSOptions []nats.Option
+}
+
+// Service answers auth callout requests for one callout account.
+type Service struct {
+	opts    Options
+	log     *slog.Logger
+	audit   *Auditor
+	metrics *metrics
+	state   atomic.Pointer[runState]
+	nc      atomic.Pointer[nats.Conn]
+	sem     chan struct{}
+	flight  sync.WaitGroup
+
+	mu     sync.Mutex // serialises Start, Reload and Shutdown
+	svc    micro.Service
+	closed chan struct{}
+
+	statsMu sync.Mutex
+	retired oidc.KeySetStats // counters of key sets replaced by reloads
+}
+
+// runState is what one configuration needs at run time; it is replaced as a whole.
+type runState struct {
+	doc *calloutconfig.Document
+	eng *engine
+	iss *issuerRuntime
+}
+
+// issuerRuntime is the token verifier for one issuer section and, when keys are fetched,
+// the key set whose background refresh it owns.
+type issuerRuntime struct {
+	key      string // the issuer section as JSON: equal sections share a runtime
+	verifier Verifier
+	keys     *oidc.RemoteKeySet
+	stop     context.CancelFunc
+}
+
+func (r *issuerRuntime) close() {
+	if r.stop != nil {
+		r.stop()
+	}
+}
+
+// New checks doc, builds its verifier and signing keys, and returns a service that is not
+// yet connected (see Start).
+func New(doc *calloutconfig.Document, opts Options) (*Service, error) {
+	if doc == nil {
+		return nil, errors.New("callout: no configuration document")
+	}
+	if err := doc.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.AuditWriter == nil {
+		opts.AuditWriter = os.Stdout
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4 * runtime.GOMAXPROCS(0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Name == "" {
+		opts.Name = "natsping-callout"
+	}
+	s := &Service{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.Workers)}
+	st, err := s.build(doc, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.state.Store(st)
+	s.audit = NewAuditor(opts.AuditWriter, opts.AuditBuffer)
+	s.metrics = newMetrics(s)
+	return s, nil
+}
+
+// build prepares a run state for doc, reusing prev's issuer runtime when the issuer
+// section is unchanged so a reload keeps its cached keys and verified tokens.
+func (s *Service) build(doc *calloutconfig.Document, prev *runState) (*runState, error) {
+	key, err := issuerKey(doc.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	var iss *issuerRuntime
+	if prev != nil && prev.iss.key == key {
+		iss = prev.iss
+	} else if s.opts.NewVerifier != nil {
+		v, err := s.opts.NewVerifier(doc.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("issuer: %w", err)
+		}
+		iss = &issuerRuntime{key: key, verifier: v}
+	} else if iss, err = newIssuerRuntime(doc.Issuer, s.opts.Now, s.opts.TokenCacheSize); err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	iss.key = key
+	eng, err := newEngine(doc, iss.verifier, s.opts.Now)
+	if err != nil {
+		if prev == nil || iss != prev.iss {
+			iss.close()
+		}
+		return nil, err
+	}
+	return &runState{doc: doc, eng: eng, iss: iss}, nil
+}
+
+// Start connects to NATS and begins answering $SYS.REQ.USER.AUTH. It returns once the
+// service is registered; with the NATS servers unreachable it keeps retrying in the
+// background and /readyz reports not ready until connected.
+func (s *Service) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.svc != nil {
+		return errors.New("callout: already started")
+	}
+	doc := s.state.Load().doc
+	ujwt, kp, err := parseCreds(doc.NATS.Creds)
+	if err != nil {
+		return err
+	}
+	s.closed = make(chan struct{})
+	closed := s.closed
+	log := s.log
+	opts := []nats.Option{
+		nats.Name(s.opts.Name),
+		nats.UserJWT(func() (string, error) { return ujwt, nil }, kp.Sign),
+		// Reconnect forever, spread out: after a server restart every replica of every
+		// client reconnects at once, and the callout must not be the one that gives up.
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
+		nats.RetryOnFailedConnect(true),
+		// A transient "authorization violation" (account JWT not yet pushed) must not
+		// end the process: nats.go otherwise stops after two identical auth errors.
+		nats.IgnoreAuthErrorAbort(),
+		nats.ConnectHandler(func(nc *nats.Conn) { log.Info("connected to NATS", "url", nc.ConnectedUrlRedacted()) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("disconnected from NATS", "error", err) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Error("NATS error", "subject", subject, "error", err)
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
+	}
+	opts = append(opts, s.opts.NATSOptions...)
+	nc, err := nats.Connect(joinURLs(doc.NATS.URLs), opts...)
+	if err != nil {
+		return fmt.Errorf("connecting to NATS: %w", err)
+	}
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        s.opts.Name,
+		Version:     ServiceVersion,
+		Description: "natsping auth callout: Ping OIDC tokens to NATS users",
+		QueueGroup:  doc.NATS.QueueGroup,
+		Endpoint: &micro.EndpointConfig{
+			Subject:    AuthCalloutSubject,
+			Handler:    micro.HandlerFunc(s.dispatch),
+			QueueGroup: doc.NATS.QueueGroup,
+		},
+		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
+			log.Error("callout endpoint error", "subject", e.Subject, "error", e.Description)
+		},
+	})
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("registering the callout service: %w", err)
+	}
+	s.nc.Store(nc)
+	s.svc = svc
+	s.audit.SetPublisher(nc.Publish)
+	return nil
+}
+
+// dispatch hands a request to a worker; when all workers are busy it blocks, which leaves
+// further requests queued in the subscription instead of spawning without bound.
+func (s *Service) dispatch(req micro.Request) {
+	s.sem <- struct{}{}
+	s.flight.Add(1)
+	go func() {
+		defer func() {
+			<-s.sem
+			s.flight.Done()
+		}()
+		s.answer(req)
+	}()
+}
+
+func (s *Service) answer(req micro.Request) {
+	st := s.state.Load()
+	reply, d := st.eng.handle(context.Background(), req.Data(), req.Headers().Get(ServerXKeyHeader))
+	if err := req.Respond(reply); err != nil {
+		s.metrics.noReply.Inc()
+		s.log.Warn("could not send the authorization reply", "error", err)
+	}
+	s.metrics.observe(d)
+	s.audit.Record(d.record(), st.doc.NATS.AuditSubject)
+}
+
+// Reload swaps in a new configuration. Requests already running finish with the old one.
+// Connection settings (URLs, creds, queue group) need a restart and are refused here, so a
+// reload can never leave the service half-connected.
+func (s *Service) Reload(doc *calloutconfig.Document) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.reload(doc)
+	if err != nil {
+		s.metrics.reloads.WithLabelValues("error").Inc()
+		return err
+	}
+	s.metrics.reloads.WithLabelValues("ok").Inc()
+	return nil
+}
+
+func (s *Service) reload(doc *calloutconfig.Document) error {
+	if doc == nil {
+		return errors.New("callout: no configuration document")
+	}
+	if err := doc.Validate(); err != nil {
+		return err
+	}
+	prev := s.state.Load()
+	var fixed []string
+	if !slices.Equal(prev.doc.NATS.URLs, doc.NATS.URLs) {
+		fixed = append(fixed, "nats.urls")
+	}
+	if prev.doc.NATS.Creds != doc.NATS.Creds {
+		fixed = append(fixed, "nats.creds")
+	}
+	if prev.doc.NATS.QueueGroup != doc.NATS.QueueGroup {
+		fixed = append(fixed, "nats.queue_group")
+	}
+	if len(fixed) > 0 {
+		return fmt.Errorf("changing %v needs a restart of the service; the running configuration is unchanged", fixed)
+	}
+	next, err := s.build(doc, prev)
+	if err != nil {
+		return err
+	}
+	s.state.Store(next)
+	if next.iss != prev.iss {
+		if prev.iss.keys != nil {
+			st := prev.iss.keys.Stats()
+			s.statsMu.Lock()
+			s.retired.Fetches += st.Fetches
+			s.retired.FetchFailures += st.FetchFailures
+			s.retired.SuppressedRefreshes += st.SuppressedRefreshes
+			s.statsMu.Unlock()
+		}
+		prev.iss.close()
+	}
+	s.log.Info("configuration reloaded", "mappings", len(doc.Mappings), "issuer_changed", next.iss != prev.iss)
+	return nil
+}
+
+// Shutdown stops taking requests, answers the ones already received, flushes audit lines
+// and closes the connection. Servers send new requests to the remaining replicas.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if nc := s.nc.Load(); nc != nil && s.svc != nil {
+		if err := s.svc.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the service endpoint: %w", err))
+		}
+		// Draining subscriptions deliver what the server already sent; wait for that,
+		// then for the workers, before the connection (and the replies) go away.
+		if err := waitUntil(ctx, func() bool { return nc.NumSubscriptions() == 0 || nc.IsClosed() }); err != nil {
+			errs = append(errs, fmt.Errorf("waiting for pending requests: %w", err))
+		}
+		if err := waitUntil(ctx, s.flightDone()); err != nil {
+			errs = append(errs, fmt.Errorf("waiting for running decisions: %w", err))
+		}
+		s.audit.SetPublisher(nil)
+		if err := nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			nc.Close()
+		}
+		select {
+		case <-s.closed:
+		case <-ctx.Done():
+			nc.Close()
+		}
+	}
+	s.audit.Close()
+	s.state.Load().iss.close()
+	return errors.Join(errs...)
+}
+
+func (s *Service) flightDone() func() bool {
+	done := make(chan struct{})
+	go func() { s.flight.Wait(); close(done) }()
+	return func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func waitUntil(ctx context.Context, cond func() bool) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Ready reports why the service cannot answer requests yet, or nil.
+func (s *Service) Ready() error {
+	nc := s.nc.Load()
+	if nc == nil || !nc.IsConnected() {
+		return errors.New("not connected to NATS")
+	}
+	if k := s.state.Load().iss.keys; k != nil {
+		if st := k.Stats(); st.Keys == 0 {
+			if st.LastError != "" {
+				return fmt.Errorf("issuer signing keys not loaded: %s", st.LastError)
+			}
+			return errors.New("issuer signing keys not loaded yet")
+		}
+	}
+	return nil
+}
+
+// Stats are the NATS micro service statistics (requests received per endpoint).
+func (s *Service) Stats() micro.Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.svc == nil {
+		return micro.Stats{}
+	}
+	return s.svc.Stats()
+}
+
+// Auditor is where this service writes its audit lines.
+func (s *Service) Auditor() *Auditor { return s.audit }
+
+func (s *Service) conn() *nats.Conn { return s.nc.Load() }
+
+func (s *Service) keyStats() oidc.KeySetStats {
+	s.statsMu.Lock()
+	st := s.retired
+	s.statsMu.Unlock()
+	if k := s.state.Load().iss.keys; k != nil {
+		cur := k.Stats()
+		st.Fetches += cur.Fetches
+		st.FetchFailures += cur.FetchFailures
+		st.SuppressedRefreshes += cur.SuppressedRefreshes
+		st.Keys = cur.Keys
+	}
+	return st
+}
+
+// parseCreds reads a creds file's JWT and user seed; errors never echo the content.
+func parseCreds(creds string) (string, interface{ Sign([]byte) ([]byte, error) }, error) {
+	ujwt, err := jwt.ParseDecoratedJWT([]byte(creds))
+	if err != nil || ujwt == "" {
+		return "", nil, errors.New("nats.creds: no user JWT found; pass the whole creds file of the callout service user")
+	}
+	if _, err := jwt.DecodeUserClaims(ujwt); err != nil {
+		return "", nil, fmt.Errorf("nats.creds: the user JWT is invalid: %v", err)
+	}
+	kp, err := jwt.ParseDecoratedUserNKey([]byte(creds))
+	if err != nil {
+		return "", nil, errors.New("nats.creds: no user seed (SU…) found; pass the whole creds file of the callout service user")
+	}
+	return ujwt, kp, nil
+}
+
+func joinURLs(urls []string) string {
+	if len(urls) == 0 {
+		return nats.DefaultURL
+	}
+	return strings.Join(urls, ",")
+}
