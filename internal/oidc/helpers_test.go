@@ -160,6 +160,7 @@ type jwksServer struct {
 	retryAfter int
 	hits       atomic.Int64
 	block      chan struct{} // when non-nil, requests wait until it is closed
+	notify     chan struct{} // when non-nil, receives one value per request (never blocks)
 }
 
 func newJWKSServer(t testing.TB, body []byte) *jwksServer {
@@ -167,8 +168,14 @@ func newJWKSServer(t testing.TB, body []byte) *jwksServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
 		s.mu.Lock()
-		body, down, retry, block := s.body, s.down, s.retryAfter, s.block
+		body, down, retry, block, notify := s.body, s.down, s.retryAfter, s.block, s.notify
 		s.mu.Unlock()
+		if notify != nil {
+			select {
+			case notify <- struct{}{}:
+			default:
+			}
+		}
 		if block != nil {
 			<-block
 		}
@@ -196,6 +203,12 @@ func (s *jwksServer) setDown(status, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.down, s.retryAfter = status, retryAfter
+}
+
+func (s *jwksServer) setNotify(ch chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notify = ch
 }
 
 func (s *jwksServer) setBlock(ch chan struct{}) {

@@ -199,6 +199,32 @@ func TestRemoteKeySetWaiterCanGiveUp(t *testing.T) {
 	}
 }
 
+func TestRemoteKeySetRunWarmsTheCache(t *testing.T) {
+	t.Parallel()
+	f := newRemoteFixture(t, 0, rsaTestKey(0, "k1"))
+	seen := make(chan struct{}, 1)
+	f.srv.setNotify(seen)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		f.keys.Run(ctx)
+		close(done)
+	}()
+	<-seen
+	// Joins Run's fetch if it is still in flight; either way the keys are loaded afterwards.
+	if err := f.keys.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	if _, err := f.keys.KeyFor(context.Background(), "k1", "RS256"); err != nil {
+		t.Fatalf("key not cached after Run: %v", err)
+	}
+	if st := f.keys.Stats(); st.Keys != 1 || st.SuppressedRefreshes != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
 func TestStaticKeySetKeySelection(t *testing.T) {
 	t.Parallel()
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)

@@ -269,12 +269,47 @@ func precheckSerialization(raw string) error {
 				return malformed("the token contains a byte (0x%02x) outside base64url and '.'", raw[i])
 			}
 		}
+		for i, seg := range strings.SplitN(raw, ".", 3) {
+			if !canonicalBase64(seg) {
+				return malformed("part %d of the token is not canonical unpadded base64url", i+1)
+			}
+		}
 		return nil
 	case 4:
 		return malformed("encrypted tokens (JWE) are not accepted; send the signed access token")
 	default:
 		return malformed("a compact JWS has exactly three dot-separated parts")
 	}
+}
+
+// canonicalBase64 refuses the spellings a lenient decoder maps onto the same bytes (non-zero
+// padding bits in the last character). Without it one signed token has many spellings that
+// all verify, each with its own hash, and audit lines or the cache could not tell they are
+// one token.
+func canonicalBase64(seg string) bool {
+	switch len(seg) % 4 {
+	case 1:
+		return false
+	case 2:
+		return base64urlValue(seg[len(seg)-1])&0x0f == 0
+	case 3:
+		return base64urlValue(seg[len(seg)-1])&0x03 == 0
+	}
+	return true
+}
+
+func base64urlValue(b byte) byte {
+	switch {
+	case b >= 'A' && b <= 'Z':
+		return b - 'A'
+	case b >= 'a' && b <= 'z':
+		return b - 'a' + 26
+	case b >= '0' && b <= '9':
+		return b - '0' + 52
+	case b == '-':
+		return 62
+	}
+	return 63
 }
 
 func isCompactByte(b byte) bool {

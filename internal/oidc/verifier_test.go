@@ -175,6 +175,11 @@ func verifyCases() []verifyCase {
 		{name: "valid token with a trailing newline", want: ReasonMalformed, token: func(_ testing.TB, valid string, _ map[string]any) string {
 			return valid + "\n"
 		}},
+		{name: "non-canonical base64 spelling of a valid signature", want: ReasonMalformed, token: func(_ testing.TB, valid string, _ map[string]any) string {
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			last := strings.IndexByte(alphabet, valid[len(valid)-1])
+			return valid[:len(valid)-1] + string(alphabet[last|1])
+		}},
 		{name: "payload is not JSON", want: ReasonMalformed, token: func(t testing.TB, _ string, _ map[string]any) string {
 			return signRaw(t, rsaTestKey(0, "rsa1"), []byte("not json"), nil)
 		}},
