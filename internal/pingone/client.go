@@ -234,7 +234,7 @@ func (c *Client) tokenError(err error) error {
 		msg += " " + re.ErrorCode
 	}
 	if re.ErrorDescription != "" {
-		msg += ": " + re.ErrorDescription
+		msg += ": " + strings.TrimSuffix(re.ErrorDescription, ".")
 	}
 	switch {
 	case status == http.StatusUnauthorized || re.ErrorCode == "invalid_client":

@@ -193,6 +193,7 @@ func (p *natspingProvider) DataSources(_ context.Context) []func() datasource.Da
 		// data sources are registered here, one line each
 		NewServerConfigDataSource,
 		NewJWTDataSource,
+		NewPingGroupsDataSource,
 	}
 }
 
