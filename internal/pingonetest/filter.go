@@ -50,21 +50,20 @@ type token struct {
 func tokenize(s string) ([]token, error) {
 	var toks []token
 	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t':
+		switch c := s[i]; c {
+		case ' ', '\t':
 			i++
-		case c == '(' || c == ')':
+		case '(', ')':
 			toks = append(toks, token{text: string(c)})
 			i++
-		case c == '"':
+		case '"':
 			end, err := closingQuote(s, i)
 			if err != nil {
 				return nil, err
 			}
 			var v string
 			if err := json.Unmarshal([]byte(s[i:end+1]), &v); err != nil {
-				return nil, fmt.Errorf("bad string literal %s: %v", s[i:end+1], err)
+				return nil, fmt.Errorf("bad string literal %s: %w", s[i:end+1], err)
 			}
 			toks = append(toks, token{text: v, quoted: true})
 			i = end + 1

@@ -341,9 +341,9 @@ func TestRateLimitAndMutations(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, groupURL, nil)
 		req.Header.Set("Authorization", "Bearer "+bearer)
 		var e apiError
-		resp := do(t, srv.Client(), req, http.StatusTooManyRequests, &e)
-		if resp.Header.Get("Retry-After") != "7" || e.Code != "REQUEST_LIMITED" || e.Details[0].Code != "LIMIT_EXCEEDED" {
-			t.Fatalf("429 = %v %+v", resp.Header, e)
+		header := do(t, srv.Client(), req, http.StatusTooManyRequests, &e)
+		if header.Get("Retry-After") != "7" || e.Code != "REQUEST_LIMITED" || e.Details[0].Code != "LIMIT_EXCEEDED" {
+			t.Fatalf("429 = %v %+v", header, e)
 		}
 	}
 	getJSON(t, srv.Client(), groupURL, bearer, http.StatusOK, nil)
@@ -397,7 +397,7 @@ func getJSON(t *testing.T, c *http.Client, u, bearer string, wantStatus int, out
 	do(t, c, req, wantStatus, out)
 }
 
-func do(t *testing.T, c *http.Client, req *http.Request, wantStatus int, out any) *http.Response {
+func do(t *testing.T, c *http.Client, req *http.Request, wantStatus int, out any) http.Header {
 	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -413,7 +413,7 @@ func do(t *testing.T, c *http.Client, req *http.Request, wantStatus int, out any
 			t.Fatalf("decode %s: %v", body, err)
 		}
 	}
-	return resp
+	return resp.Header
 }
 
 func headerKID(t *testing.T, token string) string {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -111,7 +112,7 @@ func (d *pingGroupsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if err != nil {
 		if isPingOneFilterError(err) {
 			resp.Diagnostics.AddAttributeError(path.Root("filter"), "Invalid PingOne group filter",
-				"PingOne rejected the filter "+filter+": "+err.Error()+". Fix the filter, for example "+
+				"PingOne rejected the filter `"+filter+"`: "+err.Error()+". Fix the filter, for example "+
 					`name eq "Managers" or name sw "eng", or remove it to list every group.`)
 			return
 		}
@@ -139,7 +140,7 @@ func (d *pingGroupsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 // isPingOneFilterError reports PingOne's 400 for a filter it cannot parse or does not support.
 func isPingOneFilterError(err error) bool {
 	var apiErr *pingone.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest {
 		return false
 	}
 	return slices.ContainsFunc(apiErr.Details, func(d pingone.ErrorDetail) bool {
