@@ -184,6 +184,7 @@ func stringOrEnv(v types.String, env string) string {
 func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		// resources are registered here, one line each
+		NewUserResource,
 		NewOperatorResource,
 	}
 }

@@ -1,0 +1,315 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+)
+
+var (
+	_ resource.ResourceWithConfigure  = (*userResource)(nil)
+	_ resource.ResourceWithModifyPlan = (*userResource)(nil)
+)
+
+// NewUserResource is the natsping_user resource.
+func NewUserResource() resource.Resource { return &userResource{} }
+
+type userResource struct{ data *ProviderData }
+
+// userInputsModel is what natsping_user and the ephemeral natsping_user_creds share.
+type userInputsModel struct {
+	Name        types.String      `tfsdk:"name"`
+	Signer      types.String      `tfsdk:"signer"`
+	Account     types.String      `tfsdk:"account"`
+	Permissions *permissionsModel `tfsdk:"permissions"`
+	userLimitsModel
+	Tags      types.Set         `tfsdk:"tags"`
+	ExpiresAt timetypes.RFC3339 `tfsdk:"expires_at"`
+}
+
+// userSigningModel holds the values derived from the signer alone, known at plan time.
+type userSigningModel struct {
+	Issuer        types.String `tfsdk:"issuer"`
+	IssuerAccount types.String `tfsdk:"issuer_account"`
+	Role          types.String `tfsdk:"role"`
+}
+
+type userModel struct {
+	userInputsModel
+	userSigningModel
+	ID        types.String `tfsdk:"id"`
+	PublicKey types.String `tfsdk:"public_key"`
+	Seed      types.String `tfsdk:"seed"`
+	JWT       types.String `tfsdk:"jwt"`
+	Creds     types.String `tfsdk:"creds"`
+}
+
+func (r *userResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_user"
+}
+
+func (r *userResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = userResourceSchema()
+}
+
+const userSignerDoc = "Signs the user JWT: the `signer` of a `natsping_account` or one of its `role_signers`, the " +
+	"`system_account_signer` of a `natsping_operator`, or a raw account seed (`SA…`) as nsc keeps them. A role signer " +
+	"makes the user **scoped**: its permissions and limits come from the role's template, so `permissions` and the " +
+	"limit attributes must be unset. Under a strict operator (`strict_signing_keys`, the default) nats-server refuses " +
+	"users signed by an account *identity* key: use a role or signing key signer there. Changing the signer re-signs " +
+	"the JWT, and the plan shows the new `issuer`."
+
+// userInputAttributes are the inputs shared with the ephemeral natsping_user_creds.
+func userInputAttributes() map[string]schema.Attribute {
+	attrs := map[string]schema.Attribute{
+		"name": schema.StringAttribute{
+			Required: true, MarkdownDescription: "User name, shown by nats-server as the connection's user. Changing it re-signs the JWT in place.",
+			Validators: []validator.String{notBlank()},
+		},
+		"signer": schema.StringAttribute{
+			Required: true, Sensitive: true, MarkdownDescription: userSignerDoc,
+			Validators: []validator.String{validSigner(natsjwt.KindAccount)},
+		},
+		"account": schema.StringAttribute{
+			Optional: true, Computed: true,
+			MarkdownDescription: "Public key (`A…`) of the account the user belongs to. Computed from the signer; " +
+				"required only when the signer is a raw signing-key seed. When both are known they must agree.",
+			Validators: []validator.String{validPublicKey(natsjwt.KindAccount)},
+		},
+		"permissions": permissionsAttribute("Publish/subscribe permissions of the user. Unset: everything the account allows. "+
+			"Must be unset for role signers.", false),
+		"tags": schema.SetAttribute{
+			ElementType: types.StringType, Optional: true,
+			MarkdownDescription: "Tags such as `team:blue`; role templates read them with `{{tag(team)}}`.",
+		},
+		"expires_at": schema.StringAttribute{
+			CustomType: timetypes.RFC3339Type{}, Optional: true,
+			MarkdownDescription: "When the user JWT expires (RFC 3339); must be in the future. The server closes the " +
+				"connection then. Unset: never.",
+		},
+	}
+	for k, v := range userLimitAttributes() {
+		attrs[k] = v
+	}
+	return attrs
+}
+
+func userSigningAttributes(attrs map[string]schema.Attribute) {
+	attrs["issuer"] = schema.StringAttribute{Computed: true,
+		MarkdownDescription: "Public key that signs the JWT (the account, its signing key or the role key), computed from `signer` while planning."}
+	attrs["issuer_account"] = schema.StringAttribute{Computed: true,
+		MarkdownDescription: "The account named in the JWT's `issuer_account` when a signing key or role signs; null when the account identity key signs."}
+	attrs["role"] = schema.StringAttribute{Computed: true,
+		MarkdownDescription: "Name of the role whose template applies to the user, or null for unscoped signers."}
+}
+
+func userResourceSchema() schema.Schema {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	attrs := userInputAttributes()
+	userSigningAttributes(attrs)
+	attrs["id"] = schema.StringAttribute{Computed: true, MarkdownDescription: "The user public key.", PlanModifiers: keep}
+	attrs["public_key"] = schema.StringAttribute{Computed: true, MarkdownDescription: "User public key (`U…`), generated on create and kept.", PlanModifiers: keep}
+	attrs["seed"] = schema.StringAttribute{Computed: true, Sensitive: true, MarkdownDescription: "User seed (`SU…`).", PlanModifiers: keep}
+	attrs["jwt"] = schema.StringAttribute{Computed: true, MarkdownDescription: "User JWT; re-signed whenever an input changes."}
+	attrs["creds"] = schema.StringAttribute{Computed: true, Sensitive: true,
+		MarkdownDescription: "Creds file (JWT and seed) as `nats --creds` and nats.go's `UserCredentials` read it."}
+	return schema.Schema{
+		MarkdownDescription: "A NATS user: a key generated on create and kept, and a user JWT signed by an account, one of " +
+			"its signing keys or one of its roles. Every input change re-signs the JWT in place; nothing but " +
+			"replacing the resource changes the key. For short-lived credentials that never reach the state, use the " +
+			"ephemeral `natsping_user_creds`.\n\n**Security notice:** `seed` and `creds` are stored unencrypted in the state.",
+		Attributes: attrs,
+	}
+}
+
+func (r *userResource) now() time.Time {
+	if r.data != nil && r.data.Now != nil {
+		return r.data.Now()
+	}
+	return time.Now()
+}
+
+// planSigning fills the signer-derived values and reports contradictions at plan time; it
+// returns the parsed signer when the signer is known.
+func (in *userInputsModel) planSigning(ctx context.Context, out *userSigningModel, diags *diag.Diagnostics) *natsjwt.Signer {
+	if in.Signer.IsUnknown() || in.Account.IsUnknown() {
+		out.Issuer, out.IssuerAccount, out.Role = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
+		if in.Account.IsNull() || in.Signer.IsUnknown() {
+			in.Account = types.StringUnknown()
+		}
+		return nil
+	}
+	signer, err := natsjwt.ParseSigner(in.Signer.ValueString(), natsjwt.KindAccount)
+	if err != nil {
+		diags.AddAttributeError(path.Root("signer"), "Invalid signer", err.Error())
+		return nil
+	}
+	signing, err := natsjwt.ResolveUserSigning(signer, in.Account.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("account"), "Signer and account disagree", err.Error())
+		return nil
+	}
+	in.Account = types.StringValue(signing.Account)
+	out.Issuer = types.StringValue(signing.Issuer)
+	out.IssuerAccount, out.Role = nullIfEmpty(signing.IssuerAccount), nullIfEmpty(signing.Role)
+	if spec, ok := in.knownSpec(ctx); ok {
+		if err := spec.ValidateScope(signing.Role); err != nil {
+			p := path.Root("permissions")
+			if spec.Permissions.IsEmpty() {
+				p = path.Root("max_subscriptions") // limits are top-level attributes
+			}
+			diags.AddAttributeError(p, "Role template applies", err.Error())
+		}
+		if err := spec.Limits.Validate(); err != nil {
+			diags.AddAttributeError(path.Root("source_networks"), "Invalid limits", err.Error())
+		}
+	}
+	return signer
+}
+
+func nullIfEmpty(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// knownSpec converts the inputs when all of them are known (plan-time checks skip otherwise).
+func (in *userInputsModel) knownSpec(ctx context.Context) (natsjwt.UserSpec, bool) {
+	spec, diags := in.spec(ctx)
+	return spec, !diags.HasError()
+}
+
+func (in *userInputsModel) spec(ctx context.Context) (natsjwt.UserSpec, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	perms, d := in.Permissions.toDomain(ctx)
+	diags.Append(d...)
+	limits, d := in.userLimitsModel.toDomain(ctx)
+	diags.Append(d...)
+	spec := natsjwt.UserSpec{
+		Name: in.Name.ValueString(), Account: in.Account.ValueString(),
+		Permissions: perms, Limits: limits, Tags: stringsFromSet(ctx, in.Tags, &diags),
+	}
+	if !in.ExpiresAt.IsNull() && !in.ExpiresAt.IsUnknown() {
+		spec.Expires, d = in.ExpiresAt.ValueRFC3339Time()
+		diags.Append(d...)
+	}
+	for _, v := range []interface{ IsUnknown() bool }{in.Name, in.Account, in.Tags, in.ExpiresAt, in.MaxSubscriptions, in.MaxData,
+		in.MaxPayload, in.Bearer, in.AllowedConnectionTypes, in.SourceNetworks} {
+		if v.IsUnknown() {
+			diags.AddError("Unknown input", "An input is not known yet.")
+		}
+	}
+	return spec, diags
+}
+
+func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy: nothing to plan
+	}
+	var plan userModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	prior := timetypes.NewRFC3339Null()
+	if !req.State.Raw.IsNull() {
+		var state userModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		prior = state.ExpiresAt
+	}
+	// The configured account, not the computed one, is what the signer must agree with.
+	var configAccount types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("account"), &configAccount)...)
+	plan.Account = configAccount
+	checkExpiresAt(plan.ExpiresAt, prior, r.now(), path.Root("expires_at"), &resp.Diagnostics)
+	plan.planSigning(ctx, &plan.userSigningModel, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m userModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pub, seed, err := natsjwt.NewKey(natsjwt.KindUser)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot generate the user key", err.Error())
+		return
+	}
+	m.PublicKey, m.Seed, m.ID = types.StringValue(pub), types.StringValue(seed), types.StringValue(pub)
+	m.sign(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Read returns the state as it is: the JWT derives from the configuration and the kept key
+// alone, and there is no remote object to compare with. It never re-signs.
+func (r *userResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m userModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m.sign(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Delete has nothing to do: the user exists only as a JWT. To lock a user out before its
+// JWT expires, revoke it in the account.
+func (r *userResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+
+// sign resolves the signer (every value is known at apply) and signs the JWT and creds.
+func (m *userModel) sign(ctx context.Context, diags *diag.Diagnostics) {
+	signer := m.planSigning(ctx, &m.userSigningModel, diags)
+	if diags.HasError() {
+		return
+	}
+	if signer == nil {
+		diags.AddError("Signer unknown at apply", "The signer is still unknown while applying. This is always a bug in the provider.")
+		return
+	}
+	spec, d := m.spec(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	spec.PublicKey = m.PublicKey.ValueString()
+	token, err := natsjwt.BuildUserJWT(spec, signer)
+	if err != nil {
+		diags.AddError("Cannot sign the user JWT", err.Error())
+		return
+	}
+	creds, err := natsjwt.FormatCreds(token, m.Seed.ValueString())
+	if err != nil {
+		diags.AddError("Cannot format the creds", err.Error())
+		return
+	}
+	m.JWT, m.Creds = types.StringValue(token), types.StringValue(creds)
+}
