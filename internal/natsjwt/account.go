@@ -128,6 +128,10 @@ func FieldErrors(err error) []*FieldError {
 	return []*FieldError{{Err: err}}
 }
 
+// ErrExpired marks problems that are only problems because time has passed (an expiry in the
+// past, an expired activation token); callers may treat them differently for unchanged input.
+var ErrExpired = errors.New("expired")
+
 type fieldErrs []error
 
 func (f *fieldErrs) add(field string, format string, args ...any) {
@@ -180,7 +184,7 @@ func (s AccountSpec) Validate(opts ValidateOptions) error {
 	}
 	validateTags(&errs, s.Tags)
 	if !s.Expires.IsZero() && !opts.Now.IsZero() && !s.Expires.After(opts.Now) {
-		errs.add("expires_at", "%s is not in the future; set a later time or remove expires_at for a JWT that does not expire", s.Expires.Format(time.RFC3339))
+		errs.add("expires_at", "%s is not in the future (%w); set a later time or remove expires_at for a JWT that does not expire", s.Expires.Format(time.RFC3339), ErrExpired)
 	}
 	s.Limits.validate(&errs)
 	if s.JetStream != nil {

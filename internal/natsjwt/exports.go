@@ -194,7 +194,7 @@ func checkActivation(imp ImportSpec, opts ValidateOptions) error {
 		errs = append(errs, fmt.Errorf("covers subject %q, which does not include the import subject %q; import a subject within it or create a token for this subject", act.ImportSubject, imp.Subject))
 	}
 	if !opts.Now.IsZero() && act.Expires != 0 && act.Expires <= opts.Now.Unix() {
-		errs = append(errs, fmt.Errorf("expired at %s; ask the exporting account for a new token", time.Unix(act.Expires, 0).UTC().Format(time.RFC3339)))
+		errs = append(errs, fmt.Errorf("%w at %s; ask the exporting account for a new token", ErrExpired, time.Unix(act.Expires, 0).UTC().Format(time.RFC3339)))
 	}
 	return errors.Join(errs...)
 }

@@ -186,6 +186,7 @@ func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resour
 		// resources are registered here, one line each
 		NewUserResource,
 		NewOperatorResource,
+		NewAccountResource,
 	}
 }
 

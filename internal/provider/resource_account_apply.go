@@ -1,0 +1,237 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+)
+
+// ValidateConfig runs the checks that need nothing but the configuration, so `validate`
+// already reports them; ModifyPlan repeats them with the clock and the account's key.
+func (r *accountResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m accountResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	spec, unknown, diags := m.toSpec(ctx, nil)
+	resp.Diagnostics.Append(diags...)
+	if diags.HasError() {
+		return
+	}
+	addAccountValidationErrors(&resp.Diagnostics, spec.Validate(natsjwt.ValidateOptions{}), unknown, nil)
+}
+
+// ModifyPlan fills in what the plan can know before apply: the issuer from the configured
+// signer (so a change of signer shows as issuer "O…" -> "O…"), and the keys of roles that
+// already exist (only new roles are unknown). It also validates with the provider's clock and,
+// for an existing account, its public key (activation tokens must name it).
+func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan accountResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var state *accountResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &accountResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	switch {
+	case plan.OperatorSigner.IsUnknown():
+		plan.Issuer = types.StringUnknown()
+	default:
+		signer, err := natsjwt.ParseSigner(plan.OperatorSigner.ValueString(), natsjwt.KindOperator)
+		if err != nil {
+			// validSigner already reported it with the attribute path.
+			return
+		}
+		plan.Issuer = types.StringValue(signer.PublicKey)
+	}
+
+	existing := map[string]natsjwt.RoleKey{}
+	accountPub := ""
+	if state != nil {
+		accountPub = state.PublicKey.ValueString()
+		var diags diag.Diagnostics
+		existing, diags = accountRoleKeys(ctx, state.RoleSigners, accountPub)
+		resp.Diagnostics.Append(diags...)
+	}
+	rolePubs := make(map[string]string, len(existing))
+	for name, k := range existing {
+		rolePubs[name] = k.PublicKey
+	}
+	if names, known := accountRoleNames(plan.Roles); known {
+		pubs := make(map[string]attr.Value, len(names))
+		signers := make(map[string]attr.Value, len(names))
+		kept := make(map[string]natsjwt.RoleKey, len(names))
+		for _, name := range names {
+			if k, ok := existing[name]; ok {
+				kept[name] = k
+				continue
+			}
+			pubs[name] = types.StringUnknown()
+			signers[name] = types.StringUnknown()
+		}
+		keptPubs, keptSigners := accountRoleMaps(accountPub, kept, &resp.Diagnostics)
+		for name, v := range keptPubs.Elements() {
+			pubs[name] = v
+		}
+		for name, v := range keptSigners.Elements() {
+			signers[name] = v
+		}
+		plan.RoleKeys = types.MapValueMust(types.StringType, pubs)
+		plan.RoleSigners = types.MapValueMust(types.StringType, signers)
+	} else {
+		plan.RoleKeys = types.MapUnknown(types.StringType)
+		plan.RoleSigners = types.MapUnknown(types.StringType)
+	}
+
+	spec, unknown, diags := plan.toSpec(ctx, rolePubs)
+	resp.Diagnostics.Append(diags...)
+	if diags.HasError() {
+		return
+	}
+	var now time.Time
+	if r.data != nil && r.data.Now != nil {
+		now = r.data.Now()
+	}
+	// Time passing must not block unrelated changes: an expiry that was fine when applied and
+	// is unchanged since is a warning, a new or changed one an error.
+	unchanged := func(fe *natsjwt.FieldError) bool {
+		if state == nil || !errors.Is(fe, natsjwt.ErrExpired) {
+			return false
+		}
+		switch accountTopField(fe.Field) {
+		case "expires_at":
+			return state.ExpiresAt.Equal(plan.ExpiresAt)
+		case "imports":
+			return state.Imports.Equal(plan.Imports)
+		}
+		return false
+	}
+	addAccountValidationErrors(&resp.Diagnostics, spec.Validate(natsjwt.ValidateOptions{AccountPublicKey: accountPub, Now: now}), unknown, unchanged)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// accountRoleNames lists the configured role names; known is false while any is unknown.
+func accountRoleNames(roles types.List) (names []string, known bool) {
+	if roles.IsUnknown() {
+		return nil, false
+	}
+	for _, e := range roles.Elements() {
+		obj, ok := e.(types.Object)
+		if !ok || obj.IsUnknown() {
+			return nil, false
+		}
+		name, ok := obj.Attributes()["name"].(types.String)
+		if !ok || name.IsUnknown() {
+			return nil, false
+		}
+		names = append(names, name.ValueString())
+	}
+	return names, true
+}
+
+func (r *accountResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan accountResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pub, seed, err := natsjwt.NewKey(natsjwt.KindAccount)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create the account key", err.Error())
+		return
+	}
+	r.sign(ctx, &plan, pub, seed, nil, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// Read returns the state as it is: everything is derived from configuration and keys
+// generated by this provider, there is no remote object to compare with, and re-signing
+// here would change the JWT on every refresh.
+func (r *accountResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+func (r *accountResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state accountResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pub := state.PublicKey.ValueString()
+	existing, diags := accountRoleKeys(ctx, state.RoleSigners, pub)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.sign(ctx, &plan, pub, state.Seed.ValueString(), existing, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// Delete has nothing to remove: the account exists only as keys and a JWT in this state.
+// Servers keep the JWT until the resolver is updated without it.
+func (r *accountResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+
+// sign gives every role a key (keeping existing ones by name), signs the account JWT and
+// fills every computed attribute of m.
+func (r *accountResource) sign(ctx context.Context, m *accountResourceModel, pub, seed string, existing map[string]natsjwt.RoleKey, diags *diag.Diagnostics) {
+	operator, err := natsjwt.ParseSigner(m.OperatorSigner.ValueString(), natsjwt.KindOperator)
+	if err != nil {
+		diags.AddAttributeError(path.Root("operator_signer"), "Invalid signer", err.Error())
+		return
+	}
+	names, _ := accountRoleNames(m.Roles)
+	keys, err := natsjwt.ReconcileRoleKeys(names, existing)
+	if err != nil {
+		diags.AddAttributeError(path.Root("roles"), "Invalid roles", err.Error())
+		return
+	}
+	rolePubs := make(map[string]string, len(keys))
+	for name, k := range keys {
+		rolePubs[name] = k.PublicKey
+	}
+	spec, _, d := m.toSpec(ctx, rolePubs)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	token, err := natsjwt.SignAccount(spec, pub, operator)
+	if err != nil {
+		addAccountValidationErrors(diags, err, nil, nil)
+		return
+	}
+	accountSigner, err := natsjwt.NewSigner(pub, "", seed, natsjwt.KindAccount)
+	if err != nil {
+		diags.AddError("Corrupt account seed in state", err.Error()+". This is always a bug in the provider.")
+		return
+	}
+	m.PublicKey = types.StringValue(pub)
+	m.Seed = types.StringValue(seed)
+	m.Signer = types.StringValue(natsjwt.EncodeSigner(accountSigner))
+	m.Issuer = types.StringValue(operator.PublicKey)
+	m.JWT = types.StringValue(token)
+	m.RoleKeys, m.RoleSigners = accountRoleMaps(pub, keys, diags)
+}
