@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/nats-io/jwt/v2"
+
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 )
 
 var _ datasource.DataSource = (*jwtDataSource)(nil)
@@ -183,42 +185,44 @@ func decodeNATSJWT(token string) (*decodedJWT, error) {
 		Algorithm string `json:"alg"`
 	}
 	if err := decodeSegment(parts[0], &header); err != nil {
-		return nil, fmt.Errorf("the JWT header is not base64url JSON: %v", err)
+		return nil, fmt.Errorf("the JWT header is not base64url JSON (%v); pass the JWT exactly as issued", err)
 	}
 	if !strings.HasPrefix(strings.ToLower(header.Algorithm), "ed25519") {
 		return nil, fmt.Errorf("the JWT is signed with %q; NATS JWTs are signed with ed25519-nkey (an OIDC token is not a NATS JWT)", header.Algorithm)
 	}
-	var claims map[string]any
-	if err := decodeSegment(parts[1], &claims); err != nil {
-		return nil, fmt.Errorf("the JWT payload is not base64url JSON: %v", err)
+	dec, err := natsjwt.DecodeAny(token)
+	if err != nil {
+		return nil, err
 	}
+	claims := dec.Claims
 	nats, _ := claims["nats"].(map[string]any)
 	out := &decodedJWT{
-		Subject: stringClaim(claims, "sub"),
-		Issuer:  stringClaim(claims, "iss"),
-		Name:    stringClaim(claims, "name"),
-		// Version 2 JWTs carry the type under nats, version 1 at the top level.
-		Type:          cmp.Or(stringClaim(nats, "type"), stringClaim(claims, "type"), string(jwt.GenericClaim)),
-		IssuerAccount: stringClaim(nats, "issuer_account"),
-		IssuedAt:      unixClaim(claims, "iat"),
-		ExpiresAt:     unixClaim(claims, "exp"),
-		Claims:        claims,
+		Type:           cmp.Or(dec.Kind, string(jwt.GenericClaim)),
+		Subject:        stringClaim(claims, "sub"),
+		Issuer:         stringClaim(claims, "iss"),
+		Name:           stringClaim(claims, "name"),
+		IssuerAccount:  stringClaim(nats, "issuer_account"),
+		IssuedAt:       unixClaim(claims, "iat"),
+		ExpiresAt:      unixClaim(claims, "exp"),
+		SignatureValid: dec.SignatureValid,
+		Claims:         claims,
 	}
-	out.SignatureValid = signatureValid(token, jwt.ClaimType(out.Type))
+	if !out.SignatureValid && !knownClaimType(jwt.ClaimType(out.Type)) {
+		// jwt.Decode cannot verify claim types it does not know; DecodeGeneric checks the
+		// signature alone for those.
+		_, err := jwt.DecodeGeneric(token)
+		out.SignatureValid = err == nil
+	}
 	return out, nil
 }
 
-func signatureValid(token string, typ jwt.ClaimType) bool {
-	switch typ {
+func knownClaimType(t jwt.ClaimType) bool {
+	switch t {
 	case jwt.OperatorClaim, jwt.AccountClaim, jwt.UserClaim, jwt.ActivationClaim,
 		jwt.AuthorizationRequestClaim, jwt.AuthorizationResponseClaim:
-		// jwt.Decode also checks the issuer is a kind allowed to sign this claim type.
-		_, err := jwt.Decode(token)
-		return err == nil
-	default:
-		_, err := jwt.DecodeGeneric(token)
-		return err == nil
+		return true
 	}
+	return false
 }
 
 func decodeSegment(seg string, v any) error {
@@ -226,10 +230,7 @@ func decodeSegment(seg string, v any) error {
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	// Keep numbers exact: limits such as -1 or large byte counts must not turn into floats.
-	dec.UseNumber()
-	return dec.Decode(v)
+	return json.Unmarshal(raw, v)
 }
 
 func stringClaim(m map[string]any, key string) string {
@@ -238,14 +239,10 @@ func stringClaim(m map[string]any, key string) string {
 }
 
 func unixClaim(m map[string]any, key string) *string {
-	n, ok := m[key].(json.Number)
-	if !ok {
+	f, ok := m[key].(float64)
+	if !ok || f == 0 {
 		return nil
 	}
-	secs, err := n.Int64()
-	if err != nil || secs == 0 {
-		return nil
-	}
-	s := time.Unix(secs, 0).UTC().Format(time.RFC3339)
+	s := time.Unix(int64(f), 0).UTC().Format(time.RFC3339)
 	return &s
 }

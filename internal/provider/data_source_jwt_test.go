@@ -129,7 +129,7 @@ func deref(s *string) string {
 	return *s
 }
 
-func TestDecodeNATSJWTKeepsNumbersExact(t *testing.T) {
+func TestDecodeNATSJWTClaimsJSON(t *testing.T) {
 	t.Parallel()
 	f := newDecodeFixture()
 	got, err := decodeNATSJWT(f.user)
@@ -140,8 +140,8 @@ func TestDecodeNATSJWTKeepsNumbersExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// NewUserClaims sets limits to -1; a float round trip would still print -1, but a
-	// large exp must not turn into 1.9e+09.
+	// Numbers print as integers (limits of -1, exp not in exponent form) and subjects stay
+	// readable instead of HTML-escaped.
 	for _, want := range []string{`"subs": -1`, fmt.Sprintf(`"exp": %d`, f.expires.Unix()), `"orders.>"`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("claims JSON lacks %s:\n%s", want, out)
@@ -163,7 +163,7 @@ func TestDecodeNATSJWTRejectsNonJWTs(t *testing.T) {
 		{"seed", "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTAM", "three dot-separated parts"},
 		{"creds file", f.creds, "looks like a creds file"},
 		{"OIDC token", oidc, "RS256"},
-		{"garbage payload", "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.@@@.c2ln", "payload is not base64url JSON"},
+		{"garbage payload", "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.@@@.c2ln", "payload is not base64url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

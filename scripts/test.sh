@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The project's test command (`make test` runs it). On a fresh machine it needs only Go and
+# the Go module proxy: OpenTofu is built once and cached outside the checkout.
+#
+# Stages: go vet; unit and acceptance tests against OpenTofu; the acceptance tests again
+# against Terraform when a `terraform` binary is on PATH; docs freshness. Every stage runs
+# even after a failure, so one run reports everything; the exit status is non-zero if any
+# stage failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+summary=()
+failed=0
+
+stage() { # stage <name> <command...>
+  local name=$1 start rc
+  shift
+  printf '\n==> %s\n' "$name"
+  start=$(date +%s)
+  "$@"
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    summary+=("PASS  $name ($(($(date +%s) - start))s)")
+  else
+    summary+=("FAIL  $name (exit $rc)")
+    failed=$((failed + 1))
+  fi
+  return "$rc"
+}
+
+skip() { summary+=("SKIP  $1 ($2)"); }
+
+stage "go vet ./..." go vet ./...
+
+tofu=""
+if stage "OpenTofu (build on first run, then cached)" scripts/ensure-tofu.sh; then
+  tofu=$(scripts/ensure-tofu.sh)
+  "$tofu" version | head -n 1
+fi
+
+if [ -n "$tofu" ]; then
+  # acc-env.sh keeps an existing TF_ACC_TERRAFORM_PATH, so pin the one just built.
+  export TF_ACC_TERRAFORM_PATH="$tofu"
+  # shellcheck source=scripts/acc-env.sh
+  . scripts/acc-env.sh
+  stage "go test ./... (unit + acceptance, OpenTofu)" go test ./... -count=1 -timeout 45m
+else
+  skip "go test ./... (unit + acceptance, OpenTofu)" "no OpenTofu"
+fi
+
+if terraform_bin=$(command -v terraform); then
+  if [ -n "$tofu" ]; then
+    stage "acceptance tests with $("$terraform_bin" version 2>/dev/null | head -n 1)" \
+      env TF_ACC_TERRAFORM_PATH="$terraform_bin" go test ./internal/provider/ -run TestAcc -count=1 -timeout 45m
+  else
+    skip "acceptance tests with terraform" "acceptance environment not set up"
+  fi
+else
+  skip "acceptance tests with terraform" "no terraform on PATH"
+fi
+
+stage "docs up to date (scripts/docs.sh --check)" scripts/docs.sh --check
+
+printf '\n==> summary\n'
+printf '  %s\n' "${summary[@]}"
+if [ "$failed" -gt 0 ]; then
+  printf '\n%d stage(s) FAILED\n' "$failed"
+  exit 1
+fi
+printf '\nall stages passed\n'
