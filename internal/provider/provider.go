@@ -202,6 +202,7 @@ func (p *natspingProvider) DataSources(_ context.Context) []func() datasource.Da
 func (p *natspingProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{
 		// ephemeral resources are registered here, one line each
+		NewUserCredsEphemeralResource,
 	}
 }
 
