@@ -37,7 +37,6 @@ stage "go vet ./..." go vet ./...
 tofu=""
 if stage "OpenTofu (build on first run, then cached)" scripts/ensure-tofu.sh; then
   tofu=$(scripts/ensure-tofu.sh)
-  "$tofu" version | head -n 1
 fi
 
 if [ -n "$tofu" ]; then
@@ -45,6 +44,7 @@ if [ -n "$tofu" ]; then
   export TF_ACC_TERRAFORM_PATH="$tofu"
   # shellcheck source=scripts/acc-env.sh
   . scripts/acc-env.sh
+  "$tofu" version | head -n 1
   stage "go test ./... (unit + acceptance, OpenTofu)" go test ./... -count=1 -timeout 45m
 else
   skip "go test ./... (unit + acceptance, OpenTofu)" "no OpenTofu"
