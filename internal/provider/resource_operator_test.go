@@ -422,3 +422,53 @@ func TestAccOperator_invalidInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestAccOperator_rotationResignsAccounts shows the rotation story end to end: the
+// account signed with the operator signer is re-signed in the same plan, and a user signed
+// by the account's role is left alone.
+func TestAccOperator_rotationResignsAccounts(t *testing.T) {
+	const account, user = "natsping_account.test", "natsping_user.test"
+	config := func(gen string) string {
+		return fmt.Sprintf(`
+resource "natsping_operator" "test" {
+  name                 = "acme"
+  signing_key_rotation = { generation = %q }
+}
+resource "natsping_account" "test" {
+  name            = "ORDERS"
+  operator_signer = natsping_operator.test.signer
+  roles = [{
+    name        = "readers"
+    permissions = { sub_allow = ["orders.{{tag(team)}}.>"] }
+  }]
+}
+resource "natsping_user" "test" {
+  name   = "carol"
+  signer = natsping_account.test.role_signers["readers"]
+  tags   = ["team:blue"]
+}`, gen)
+	}
+	issuedByCurrent := statecheck.CompareValuePairs(account, opAttr("jwt"), testOperator, opAttr("signing_key"), natsjwttest.IssuedBy())
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config("1"), ConfigPlanChecks: planChecks(), ConfigStateChecks: []statecheck.StateCheck{issuedByCurrent}},
+			{
+				Config: config("2"),
+				ConfigPlanChecks: planChecks(
+					plancheck.ExpectResourceAction(testOperator, plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(account, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(account, opAttr("issuer")),
+					plancheck.ExpectUnknownValue(account, opAttr("jwt")),
+					plancheck.ExpectResourceAction(user, plancheck.ResourceActionNoop),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					issuedByCurrent,
+					statecheck.CompareValuePairs(account, opAttr("issuer"), testOperator, opAttr("signing_key"), compare.ValuesSame()),
+					statecheck.CompareValuePairs(testOperator, opAttr("jwt"), testOperator, opAttr("previous_signing_key"), natsjwttest.ListsSigningKey()),
+				},
+			},
+		},
+	})
+}

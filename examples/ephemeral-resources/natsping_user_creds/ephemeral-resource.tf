@@ -11,5 +11,5 @@ ephemeral "natsping_user_creds" "deployer" {
 # configuration or a write-only attribute of a secret store.
 provider "jetstream" {
   servers     = "tls://nats.example.com:4222"
-  credentials = ephemeral.natsping_user_creds.deployer.creds
+  credential_data = ephemeral.natsping_user_creds.deployer.creds
 }
