@@ -117,7 +117,6 @@ func TestAccUserCreds_ephemeral(t *testing.T) {
 }
 
 func TestAccUserCreds_invalidInputs(t *testing.T) {
-	clock := newTestClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	acc := newTestAccount(t)
 	_, opSeed, _ := natsjwt.NewKey(natsjwt.KindOperator)
 	tests := []struct {
@@ -128,14 +127,14 @@ func TestAccUserCreds_invalidInputs(t *testing.T) {
 		{"ttl not a duration", fmt.Sprintf("name = \"u\"\nsigner = %q\nttl = \"an hour\"", acc.seed), regexp.MustCompile(`is not a duration`)},
 		{"role with permissions", fmt.Sprintf("name = \"u\"\nsigner = %q\npermissions = { pub_allow = [\"x\"] }", acc.roleSigner), regexp.MustCompile(`(?s)Role template applies.*remove\s+permissions`)},
 		{"operator seed", fmt.Sprintf("name = \"u\"\nsigner = %q", opSeed), regexp.MustCompile(`(?s)Invalid signer.*operator seed`)},
-		{"expires in the past", fmt.Sprintf("name = \"u\"\nsigner = %q\nexpires_at = \"2029-12-31T00:00:00Z\"", acc.seed), regexp.MustCompile(`Expiry in the past`)},
+		{"expires in the past", fmt.Sprintf("name = \"u\"\nsigner = %q\nexpires_at = \"2020-01-01T00:00:00Z\"", acc.seed), regexp.MustCompile(`Expiry in the past`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
 				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
 				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: clock.factoriesWithEcho(),
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactoriesWithEcho,
 				Steps:                    []resource.TestStep{{Config: withEcho(tt.body), ExpectError: tt.want}},
 			})
 		})
