@@ -38,7 +38,9 @@ func validPublicKey(kind natsjwt.KeyKind) validator.String { return publicKeyVal
 func (v publicKeyValidator) Description(context.Context) string {
 	return fmt.Sprintf("must be an %s public key starting with %q", v.kind, v.kind.PublicPrefix())
 }
-func (v publicKeyValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v publicKeyValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (v publicKeyValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
@@ -71,14 +73,15 @@ func (v signerValidator) ValidateString(_ context.Context, req validator.StringR
 
 // durationValidator checks Go duration strings ("90s", "1h30m") and an optional minimum.
 type durationValidator struct {
-	min      time.Duration
-	allowNeg bool
+	minimum time.Duration
 }
 
-func validDuration(min time.Duration) validator.String { return durationValidator{min: min} }
+func validDuration(minimum time.Duration) validator.String {
+	return durationValidator{minimum: minimum}
+}
 
 func (v durationValidator) Description(context.Context) string {
-	return fmt.Sprintf("must be a Go duration such as \"90s\" or \"1h30m\", at least %s", v.min)
+	return fmt.Sprintf("must be a Go duration such as \"90s\" or \"1h30m\", at least %s", v.minimum)
 }
 func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
@@ -92,8 +95,8 @@ func (v durationValidator) ValidateString(_ context.Context, req validator.Strin
 			fmt.Sprintf("%q is not a duration: %v. Use a Go duration such as \"90s\", \"15m\" or \"1h30m\".", req.ConfigValue.ValueString(), err))
 		return
 	}
-	if d < v.min {
+	if d < v.minimum {
 		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
-			fmt.Sprintf("%q is shorter than the minimum of %s.", req.ConfigValue.ValueString(), v.min))
+			fmt.Sprintf("%q is shorter than the minimum of %s.", req.ConfigValue.ValueString(), v.minimum))
 	}
 }
