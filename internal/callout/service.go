@@ -314,7 +314,15 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
-	if nc := s.nc.Load(); nc != nil && s.svc != nil {
+	nc := s.nc.Load()
+	if nc != nil && !nc.IsConnected() {
+		// Nothing can be drained or answered without a connection: requests the server
+		// in flight are lost with it; the server times them out and those clients retry.
+		if err := waitUntil(ctx, s.flightDone()); err != nil {
+			errs = append(errs, fmt.Errorf("waiting for running decisions: %w", err))
+		}
+		nc.Close()
+	} else if nc != nil && s.svc != nil {
 		if err := s.svc.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the service endpoint: %w", err))
 		}
