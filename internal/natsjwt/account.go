@@ -363,11 +363,33 @@ func SignAccount(spec AccountSpec, accountPublicKey string, operator *Signer) (s
 	if err := spec.Validate(ValidateOptions{AccountPublicKey: accountPublicKey}); err != nil {
 		return "", err
 	}
+	if err := spec.issueActivations(accountPublicKey); err != nil {
+		return "", err
+	}
 	token, err := spec.claims(accountPublicKey).Encode(operator.KeyPair())
 	if err != nil {
 		return "", fmt.Errorf("signing the account JWT: %w", err)
 	}
 	return token, nil
+}
+
+// issueActivations signs the activation tokens of imports that carry the exporter's signer;
+// spec is a copy, so the caller's imports are left as they were.
+func (s *AccountSpec) issueActivations(accountPublicKey string) error {
+	imports := append([]ImportSpec(nil), s.Imports...)
+	for i, imp := range imports {
+		if imp.ActivationSigner == nil {
+			continue
+		}
+		token, err := SignActivation(imp.ActivationSigner, ActivationSpec{Type: imp.Type, Subject: imp.Subject, Importer: accountPublicKey, Name: imp.Name})
+		if err != nil {
+			return &FieldError{Field: fmt.Sprintf("imports[%d].activation_signer", i), Err: err}
+		}
+		imports[i].Token = token
+		imports[i].ActivationSigner = nil
+	}
+	s.Imports = imports
+	return nil
 }
 
 // claims renders a validated spec; every list is sorted so equal specs give equal claims.

@@ -57,6 +57,10 @@ type ImportSpec struct {
 	LocalSubject string
 	// Token is the activation JWT of a private export (ExportSpec.TokenRequired).
 	Token string
+	// ActivationSigner, instead of Token, is the exporting account's signer: SignAccount then
+	// issues the activation token itself. This is how one configuration wires a private
+	// import without a cycle (a token must name the importer, whose key the importer creates).
+	ActivationSigner *Signer
 	// Share shares this account's client info with the service for latency tracking; services only.
 	Share bool
 	// AllowTrace lets message traces cross in with the stream; streams only.
@@ -164,6 +168,20 @@ func validateImports(errs *fieldErrs, imports []ImportSpec, opts ValidateOptions
 		if imp.Token != "" {
 			if err := checkActivation(imp, opts); err != nil {
 				errs.wrap(field+".token", err)
+			}
+		}
+		if a := imp.ActivationSigner; a != nil {
+			owner := a.Owner
+			if owner == "" {
+				owner = a.PublicKey
+			}
+			switch {
+			case imp.Token != "":
+				errs.add(field+".activation_signer", "is set together with token; give either the exporter's token or its signer, not both")
+			case a.Kind != KindAccount || a.Role != "":
+				errs.add(field+".activation_signer", "must be the exporting account's signer output (or its SA… seed); roles and other keys cannot issue activation tokens")
+			case imp.Account != "" && owner != imp.Account:
+				errs.add(field+".activation_signer", "belongs to account %s but the import is from %s; pass the signer of the exporting account", owner, imp.Account)
 			}
 		}
 	}

@@ -127,3 +127,58 @@ func TestImportToken(t *testing.T) {
 		})
 	}
 }
+
+// An import carrying the exporter's signer gets its activation token issued for the account
+// being signed, so one configuration needs no token that names a key not yet created.
+func TestSignAccount_activationSigner(t *testing.T) {
+	t.Parallel()
+	op := testSigner(t, KindOperator, "")
+	exporter := testSigner(t, KindAccount, "")
+	stranger := testSigner(t, KindAccount, "")
+	importer := testPub(t, KindAccount)
+	role := *testSigner(t, KindAccount, exporter.PublicKey)
+	role.Role = "reader"
+	imp := func(s *Signer, token string) AccountSpec {
+		return AccountSpec{Name: "IMP", Imports: []ImportSpec{{Type: KindService, Subject: "orders.get", Account: exporter.PublicKey, ActivationSigner: s, Token: token}}}
+	}
+	spec := imp(exporter, "")
+	token, err := SignAccount(spec, importer, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Imports[0].Token != "" {
+		t.Error("SignAccount changed the caller's spec")
+	}
+	c, err := jwt.DecodeAccountClaims(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, err := jwt.DecodeActivationClaims(c.Imports[0].Token)
+	if err != nil {
+		t.Fatalf("import token: %v", err)
+	}
+	if act.Issuer != exporter.PublicKey || act.Subject != importer || act.ImportSubject != "orders.get" || !act.IsService() {
+		t.Errorf("activation = %s", act)
+	}
+	for name, tc := range map[string]struct {
+		spec AccountSpec
+		want string
+	}{
+		"signer of another account": {imp(stranger, ""), "belongs to account " + stranger.PublicKey},
+		"role signer":               {imp(&role, ""), "roles and other keys cannot issue"},
+		"token and signer":          {imp(exporter, "x"), "not both"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := SignAccount(tc.spec, importer, op)
+			fes := FieldErrors(err)
+			found := false
+			for _, fe := range fes {
+				found = found || (fe.Field == "imports[0].activation_signer" && strings.Contains(fe.Err.Error(), tc.want))
+			}
+			if !found {
+				t.Errorf("err = %v, want imports[0].activation_signer: …%s…", err, tc.want)
+			}
+		})
+	}
+}

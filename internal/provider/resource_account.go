@@ -322,6 +322,14 @@ func accountImportAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Activation token (JWT) for a private export, issued by the exporting account for " +
 				"this account. Checked while planning: it must decode, name both accounts and cover `subject`.",
 		},
+		"activation_signer": schema.StringAttribute{
+			Optional:  true,
+			Sensitive: true,
+			MarkdownDescription: "Instead of `token`: the exporting account's `signer` output. The activation token is " +
+				"then issued for this account at apply, which avoids the cycle a `token` naming this account's " +
+				"`public_key` would create in one configuration.",
+			Validators: []validator.String{validSigner(natsjwt.KindAccount)},
+		},
 		"share":       schema.BoolAttribute{Optional: true, MarkdownDescription: "Services only: share client information with the service for latency tracking. Default `false`."},
 		"allow_trace": schema.BoolAttribute{Optional: true, MarkdownDescription: "Streams only: let message traces cross in. Default `false`."},
 	}

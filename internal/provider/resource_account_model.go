@@ -93,14 +93,15 @@ type accountExportModel struct {
 }
 
 type accountImportModel struct {
-	Type         types.String `tfsdk:"type"`
-	Name         types.String `tfsdk:"name"`
-	Subject      types.String `tfsdk:"subject"`
-	Account      types.String `tfsdk:"account"`
-	LocalSubject types.String `tfsdk:"local_subject"`
-	Token        types.String `tfsdk:"token"`
-	Share        types.Bool   `tfsdk:"share"`
-	AllowTrace   types.Bool   `tfsdk:"allow_trace"`
+	Type             types.String `tfsdk:"type"`
+	Name             types.String `tfsdk:"name"`
+	Subject          types.String `tfsdk:"subject"`
+	Account          types.String `tfsdk:"account"`
+	LocalSubject     types.String `tfsdk:"local_subject"`
+	Token            types.String `tfsdk:"token"`
+	ActivationSigner types.String `tfsdk:"activation_signer"`
+	Share            types.Bool   `tfsdk:"share"`
+	AllowTrace       types.Bool   `tfsdk:"allow_trace"`
 }
 
 type accountRoleModel struct {
@@ -270,15 +271,21 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 		})
 	}
 	for _, imp := range accountListElements[accountImportModel](b, "imports", m.Imports) {
+		var activator *natsjwt.Signer
+		if s := b.str("imports", imp.ActivationSigner); s != "" {
+			// A malformed signer is reported by the attribute's validator.
+			activator, _ = natsjwt.ParseSigner(s, natsjwt.KindAccount)
+		}
 		spec.Imports = append(spec.Imports, natsjwt.ImportSpec{
-			Type:         b.str("imports", imp.Type),
-			Name:         b.str("imports", imp.Name),
-			Subject:      b.str("imports", imp.Subject),
-			Account:      b.str("imports", imp.Account),
-			LocalSubject: b.str("imports", imp.LocalSubject),
-			Token:        b.str("imports", imp.Token),
-			Share:        imp.Share.ValueBool(),
-			AllowTrace:   imp.AllowTrace.ValueBool(),
+			ActivationSigner: activator,
+			Type:             b.str("imports", imp.Type),
+			Name:             b.str("imports", imp.Name),
+			Subject:          b.str("imports", imp.Subject),
+			Account:          b.str("imports", imp.Account),
+			LocalSubject:     b.str("imports", imp.LocalSubject),
+			Token:            b.str("imports", imp.Token),
+			Share:            imp.Share.ValueBool(),
+			AllowTrace:       imp.AllowTrace.ValueBool(),
 		})
 	}
 	var perms permissionsModel
@@ -362,13 +369,15 @@ func addAccountValidationErrors(diags *diag.Diagnostics, err error, unknown map[
 		if fe.Field != "" {
 			summary = "Invalid " + fe.Field
 		}
+		// The field is in the summary: Terraform cannot always point into nested values.
+		detail := fe.Err.Error()
 		switch {
 		case warnOnly != nil && warnOnly(fe):
-			diags.AddAttributeWarning(accountAttrPath(fe.Field), summary, fe.Error())
+			diags.AddAttributeWarning(accountAttrPath(fe.Field), summary, detail)
 		case fe.Field == "":
-			diags.AddError(summary, fe.Error())
+			diags.AddError(summary, detail)
 		default:
-			diags.AddAttributeError(accountAttrPath(fe.Field), summary, fe.Error())
+			diags.AddAttributeError(accountAttrPath(fe.Field), summary, detail)
 		}
 	}
 }

@@ -1,0 +1,100 @@
+resource "natsping_operator" "main" {
+  name = "acme"
+}
+
+# An application account with JetStream, an export, and roles. The auth callout signs
+# users with a role's key; nats-server then applies the role's template, so a user from
+# the "orders-readers" Ping group can subscribe but never publish.
+resource "natsping_account" "orders" {
+  name            = "ORDERS"
+  description     = "Order processing"
+  operator_signer = natsping_operator.main.signer
+  tags            = ["team:orders"]
+
+  limits = {
+    max_connections = 1000
+    max_payload     = 1048576
+  }
+
+  jetstream = {
+    tiers = {
+      R1 = { disk_storage = 10737418240, memory_storage = 0 }
+      R3 = { disk_storage = 53687091200, max_streams = 20 }
+    }
+  }
+
+  exports = [
+    { type = "stream", subject = "orders.events.>", name = "order events" },
+    { type = "service", subject = "orders.get", token_required = true, response_threshold = "2s" },
+  ]
+
+  roles = [
+    {
+      name        = "reader"
+      description = "Read-only: may subscribe to order events of the user's team"
+      permissions = {
+        sub_allow = ["orders.events.{{tag(team)}}.>", "_INBOX.>"]
+        pub_deny  = [">"]
+      }
+      max_payload = 65536
+    },
+    {
+      name        = "writer"
+      description = "May publish orders for the user's team"
+      permissions = {
+        pub_allow = ["orders.{{tag(team)}}.>"]
+        sub_allow = ["_INBOX.>"]
+        response  = { max_msgs = 1, ttl = "5s" }
+      }
+    },
+  ]
+}
+
+# A second account importing the public stream and the private service. The private import
+# carries the exporter's signer: the activation token is issued for this account at apply.
+resource "natsping_account" "shop" {
+  name            = "SHOP"
+  operator_signer = natsping_operator.main.signer
+
+  imports = [
+    {
+      type          = "stream"
+      subject       = "orders.events.>"
+      account       = natsping_account.orders.public_key
+      local_subject = "orders.>"
+    },
+    {
+      type              = "service"
+      subject           = "orders.get"
+      account           = natsping_account.orders.public_key
+      activation_signer = natsping_account.orders.signer
+    },
+  ]
+}
+
+# The auth-callout account: the callout service's own user bypasses the callout, every
+# other connection is decided by the service, which may place users in the accounts listed.
+resource "natsping_account" "auth" {
+  name            = "AUTH"
+  operator_signer = natsping_operator.main.signer
+
+  authorization = {
+    auth_users       = [var.callout_user_public_key]
+    allowed_accounts = [natsping_account.orders.public_key, natsping_account.shop.public_key]
+    xkey             = var.callout_xkey_public_key
+  }
+}
+
+variable "callout_user_public_key" {
+  type        = string
+  description = "Public key (U…) of the callout service's user."
+}
+
+variable "callout_xkey_public_key" {
+  type        = string
+  description = "Curve public key (X…) the callout service decrypts requests with."
+}
+
+output "orders_role_keys" {
+  value = natsping_account.orders.role_keys
+}
