@@ -330,8 +330,8 @@ func TestServiceReplicasShareLoadAndFailOver(t *testing.T) {
 	t.Cleanup(idp.Close)
 	e := newNATSEnv(t, envOptions{xkey: true})
 	doc := e.doc(issuerFor(idp), e.orders.mapping("orders-readers", "reader", 0, "order-readers"))
-	a, _ := startService(t, doc, Options{Name: "replica-a"})
-	b, _ := startService(t, doc, Options{Name: "replica-b"})
+	a, _ := startService(t, doc, Options{Name: "replica-a", Connections: 1})
+	b, _ := startService(t, doc, Options{Name: "replica-b", Connections: 1})
 	tok := idp.IssueToken(pingonetest.TokenOptions{Groups: []string{"order-readers"}})
 
 	connectAll := func(n int) {
@@ -356,8 +356,10 @@ func TestServiceReplicasShareLoadAndFailOver(t *testing.T) {
 	}
 	requests := func(s *Service) int {
 		var n int
-		for _, ep := range s.Stats().Endpoints {
-			n += ep.NumRequests
+		for _, st := range s.Stats() {
+			for _, ep := range st.Endpoints {
+				n += ep.NumRequests
+			}
 		}
 		return n
 	}
@@ -469,7 +471,7 @@ func TestServiceHTTPEndpoints(t *testing.T) {
 		t.Fatalf("/healthz: %d", code)
 	}
 
-	s, _ := startService(t, doc, Options{})
+	s, _ := startService(t, doc, Options{Connections: 2})
 	h2 := httptest.NewServer(s.HTTPHandler())
 	defer h2.Close()
 	if code, body := get(t, h2.URL+"/readyz"); code != http.StatusOK {
@@ -489,7 +491,7 @@ func TestServiceHTTPEndpoints(t *testing.T) {
 		`natsping_callout_decisions_total{reason="no_mapped_group",result="deny"} 1`,
 		"natsping_callout_decision_duration_seconds_bucket",
 		"natsping_callout_jwks_fetches_total",
-		"natsping_callout_nats_connected 1",
+		"natsping_callout_nats_connections 2",
 		"natsping_callout_audit_dropped_total 0",
 	} {
 		if !strings.Contains(body, want) {

@@ -59,14 +59,9 @@ func newMetrics(s *Service) *metrics {
 			Help: "Usable signing keys currently cached.",
 		}, func() float64 { st := s.keyStats(); return float64(st.Keys) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Namespace: "natsping_callout", Name: "nats_connected",
-			Help: "1 while connected to NATS.",
-		}, func() float64 {
-			if nc := s.conn(); nc != nil && nc.IsConnected() {
-				return 1
-			}
-			return 0
-		}),
+			Namespace: "natsping_callout", Name: "nats_connections",
+			Help: "NATS connections currently up.",
+		}, func() float64 { return float64(s.connected()) }),
 	)
 	return m
 }

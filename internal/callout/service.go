@@ -9,12 +9,10 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
@@ -45,6 +43,11 @@ type Options struct {
 	// TokenCacheSize is how many verified tokens the verifier remembers (until their exp,
 	// at most 5 minutes). 0 means the default of 16384; negative disables the cache.
 	TokenCacheSize int
+	// Connections is how many NATS connections share the work. nats-server processes
+	// the replies arriving on one connection one after another (decrypting and verifying
+	// each), so more than one connection lets a server check replies in parallel.
+	// Default: GOMAXPROCS, at least 2 and at most 8.
+	Connections int
 	// Name is the NATS connection and micro service name. Default "natsping-callout".
 	Name string
 	// NATSOptions are appended to the connection options (e.g. TLS settings).
@@ -58,13 +61,11 @@ type Service struct {
 	audit   *Auditor
 	metrics *metrics
 	state   atomic.Pointer[runState]
-	nc      atomic.Pointer[nats.Conn]
+	links   atomic.Pointer[[]*link]
 	sem     chan struct{}
 	flight  sync.WaitGroup
 
-	mu     sync.Mutex // serialises Start, Reload and Shutdown
-	svc    micro.Service
-	closed chan struct{}
+	mu sync.Mutex // serialises Start, Reload and Shutdown
 
 	statsMu sync.Mutex
 	retired oidc.KeySetStats // counters of key sets replaced by reloads
@@ -113,6 +114,9 @@ func New(doc *calloutconfig.Document, opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Connections <= 0 {
+		opts.Connections = min(max(runtime.GOMAXPROCS(0), 2), 8)
+	}
 	if opts.Name == "" {
 		opts.Name = "natsping-callout"
 	}
@@ -155,76 +159,6 @@ func (s *Service) build(doc *calloutconfig.Document, prev *runState) (*runState,
 		return nil, err
 	}
 	return &runState{doc: doc, eng: eng, iss: iss}, nil
-}
-
-// Start connects to NATS and begins answering $SYS.REQ.USER.AUTH. It returns once the
-// service is registered; with the NATS servers unreachable it keeps retrying in the
-// background and /readyz reports not ready until connected.
-func (s *Service) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.svc != nil {
-		return errors.New("callout: already started")
-	}
-	doc := s.state.Load().doc
-	ujwt, kp, err := parseCreds(doc.NATS.Creds)
-	if err != nil {
-		return err
-	}
-	s.closed = make(chan struct{})
-	closed := s.closed
-	log := s.log
-	opts := []nats.Option{
-		nats.Name(s.opts.Name),
-		nats.UserJWT(func() (string, error) { return ujwt, nil }, kp.Sign),
-		// Reconnect forever, spread out: after a server restart every replica of every
-		// client reconnects at once, and the callout must not be the one that gives up.
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
-		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
-		nats.RetryOnFailedConnect(true),
-		// A transient "authorization violation" (account JWT not yet pushed) must not
-		// end the process: nats.go otherwise stops after two identical auth errors.
-		nats.IgnoreAuthErrorAbort(),
-		nats.ConnectHandler(func(nc *nats.Conn) { log.Info("connected to NATS", "url", nc.ConnectedUrlRedacted()) }),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("disconnected from NATS", "error", err) }),
-		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted()) }),
-		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
-			subject := ""
-			if sub != nil {
-				subject = sub.Subject
-			}
-			log.Error("NATS error", "subject", subject, "error", err)
-		}),
-		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
-	}
-	opts = append(opts, s.opts.NATSOptions...)
-	nc, err := nats.Connect(joinURLs(doc.NATS.URLs), opts...)
-	if err != nil {
-		return fmt.Errorf("connecting to NATS: %w", err)
-	}
-	svc, err := micro.AddService(nc, micro.Config{
-		Name:        s.opts.Name,
-		Version:     ServiceVersion,
-		Description: "natsping auth callout: Ping OIDC tokens to NATS users",
-		QueueGroup:  doc.NATS.QueueGroup,
-		Endpoint: &micro.EndpointConfig{
-			Subject:    AuthCalloutSubject,
-			Handler:    micro.HandlerFunc(s.dispatch),
-			QueueGroup: doc.NATS.QueueGroup,
-		},
-		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
-			log.Error("callout endpoint error", "subject", e.Subject, "error", e.Description)
-		},
-	})
-	if err != nil {
-		nc.Close()
-		return fmt.Errorf("registering the callout service: %w", err)
-	}
-	s.nc.Store(nc)
-	s.svc = svc
-	s.audit.SetPublisher(nc.Publish)
-	return nil
 }
 
 // dispatch hands a request to a worker; when all workers are busy it blocks, which leaves
@@ -308,104 +242,8 @@ func (s *Service) reload(doc *calloutconfig.Document) error {
 	return nil
 }
 
-// Shutdown stops taking requests, answers the ones already received, flushes audit lines
-// and closes the connection. Servers send new requests to the remaining replicas.
-func (s *Service) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var errs []error
-	nc := s.nc.Load()
-	if nc != nil && !nc.IsConnected() {
-		// Nothing can be drained or answered without a connection: requests the server
-		// in flight are lost with it; the server times them out and those clients retry.
-		if err := waitUntil(ctx, s.flightDone()); err != nil {
-			errs = append(errs, fmt.Errorf("waiting for running decisions: %w", err))
-		}
-		nc.Close()
-	} else if nc != nil && s.svc != nil {
-		if err := s.svc.Stop(); err != nil {
-			errs = append(errs, fmt.Errorf("stopping the service endpoint: %w", err))
-		}
-		// Draining subscriptions deliver what the server already sent; wait for that,
-		// then for the workers, before the connection (and the replies) go away.
-		if err := waitUntil(ctx, func() bool { return nc.NumSubscriptions() == 0 || nc.IsClosed() }); err != nil {
-			errs = append(errs, fmt.Errorf("waiting for pending requests: %w", err))
-		}
-		if err := waitUntil(ctx, s.flightDone()); err != nil {
-			errs = append(errs, fmt.Errorf("waiting for running decisions: %w", err))
-		}
-		s.audit.SetPublisher(nil)
-		if err := nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-			nc.Close()
-		}
-		select {
-		case <-s.closed:
-		case <-ctx.Done():
-			nc.Close()
-		}
-	}
-	s.audit.Close()
-	s.state.Load().iss.close()
-	return errors.Join(errs...)
-}
-
-func (s *Service) flightDone() func() bool {
-	done := make(chan struct{})
-	go func() { s.flight.Wait(); close(done) }()
-	return func() bool {
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-func waitUntil(ctx context.Context, cond func() bool) error {
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-	return nil
-}
-
-// Ready reports why the service cannot answer requests yet, or nil.
-func (s *Service) Ready() error {
-	nc := s.nc.Load()
-	if nc == nil || !nc.IsConnected() {
-		return errors.New("not connected to NATS")
-	}
-	if k := s.state.Load().iss.keys; k != nil {
-		if st := k.Stats(); st.Keys == 0 {
-			if st.LastError != "" {
-				return fmt.Errorf("issuer signing keys not loaded: %s", st.LastError)
-			}
-			return errors.New("issuer signing keys not loaded yet")
-		}
-	}
-	return nil
-}
-
-// Stats are the NATS micro service statistics (requests received per endpoint).
-func (s *Service) Stats() micro.Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.svc == nil {
-		return micro.Stats{}
-	}
-	return s.svc.Stats()
-}
-
 // Auditor is where this service writes its audit lines.
 func (s *Service) Auditor() *Auditor { return s.audit }
-
-func (s *Service) conn() *nats.Conn { return s.nc.Load() }
 
 func (s *Service) keyStats() oidc.KeySetStats {
 	s.statsMu.Lock()
@@ -419,27 +257,4 @@ func (s *Service) keyStats() oidc.KeySetStats {
 		st.Keys = cur.Keys
 	}
 	return st
-}
-
-// parseCreds reads a creds file's JWT and user seed; errors never echo the content.
-func parseCreds(creds string) (string, interface{ Sign([]byte) ([]byte, error) }, error) {
-	ujwt, err := jwt.ParseDecoratedJWT([]byte(creds))
-	if err != nil || ujwt == "" {
-		return "", nil, errors.New("nats.creds: no user JWT found; pass the whole creds file of the callout service user")
-	}
-	if _, err := jwt.DecodeUserClaims(ujwt); err != nil {
-		return "", nil, fmt.Errorf("nats.creds: the user JWT is invalid: %v", err)
-	}
-	kp, err := jwt.ParseDecoratedUserNKey([]byte(creds))
-	if err != nil {
-		return "", nil, errors.New("nats.creds: no user seed (SU…) found; pass the whole creds file of the callout service user")
-	}
-	return ujwt, kp, nil
-}
-
-func joinURLs(urls []string) string {
-	if len(urls) == 0 {
-		return nats.DefaultURL
-	}
-	return strings.Join(urls, ",")
 }

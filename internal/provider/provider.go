@@ -187,6 +187,8 @@ func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resour
 		NewUserResource,
 		NewOperatorResource,
 		NewAccountResource,
+		NewRoleMappingResource,
+		NewTrustResource,
 	}
 }
 
@@ -196,6 +198,7 @@ func (p *natspingProvider) DataSources(_ context.Context) []func() datasource.Da
 		NewServerConfigDataSource,
 		NewJWTDataSource,
 		NewPingGroupsDataSource,
+		NewOIDCDiscoveryDataSource,
 	}
 }
 
