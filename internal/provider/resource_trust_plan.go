@@ -1,0 +1,354 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
+)
+
+var (
+	claimPathPattern  = regexp.MustCompile(`^[^.\s]+(\.[^.\s]+)*$`)
+	scopeTokenPattern = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`) // RFC 6749 §3.3 scope-token
+)
+
+// ValidateConfig reports every problem that needs only the configuration, so `validate`
+// already shows it; nothing here touches the network.
+func (r *trustResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m trustModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.AllowInsecureHTTP.IsUnknown() {
+		checkIssuerURL(m.Issuer, m.AllowInsecureHTTP, &resp.Diagnostics)
+	}
+	required, reqKnown := knownStrings(ctx, m.RequiredScopes, &resp.Diagnostics)
+	forbidden, forbKnown := knownStrings(ctx, m.ForbiddenScopes, &resp.Diagnostics)
+	if reqKnown && forbKnown {
+		var both []string
+		for _, s := range required {
+			for _, f := range forbidden {
+				if s == f {
+					both = append(both, s)
+				}
+			}
+		}
+		if len(both) > 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("forbidden_scopes"), "Scope both required and forbidden",
+				fmt.Sprintf("%s appear in both required_scopes and forbidden_scopes, so no token could ever be "+
+					"accepted. Remove them from one of the two.", strings.Join(quoteAll(both), ", ")))
+		}
+	}
+	if !m.PinnedJWKS.IsNull() && !m.PinnedJWKS.IsUnknown() {
+		if _, err := pinnedKeys(m.PinnedJWKS.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("pinned_jwks"), "Invalid pinned JWKS", err.Error())
+		}
+	}
+	if mappings, known := knownList(m.RoleMappings); known {
+		parseMappingRules(mappings, &resp.Diagnostics)
+	}
+}
+
+// checkIssuerURL applies the https-only rule with the attribute path of issuer.
+func checkIssuerURL(issuer types.String, allowInsecure types.Bool, diags *diag.Diagnostics) {
+	if issuer.IsNull() || issuer.IsUnknown() {
+		return
+	}
+	if err := calloutconfig.CheckIssuerURL(issuer.ValueString(), allowInsecure.ValueBool()); err != nil {
+		diags.AddAttributeError(path.Root("issuer"), "Issuer URL refused", err.Error())
+	}
+}
+
+// ModifyPlan computes at plan time everything that can be known then: the signing operator
+// key, the allowed accounts, the issuer's current keys (so a rotation at Ping is a visible
+// update) and, for an existing trust, the whole callout config. JWTs are re-signed only when
+// their own inputs change.
+func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan trustModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var state *trustModel
+	if !req.State.Raw.IsNull() {
+		state = &trustModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	plan.IssuerPublicKey = types.StringUnknown()
+	if !plan.OperatorSigner.IsUnknown() {
+		signer, err := natsjwt.ParseSigner(plan.OperatorSigner.ValueString(), natsjwt.KindOperator)
+		if err != nil {
+			return // validSigner reported it with the attribute path
+		}
+		plan.IssuerPublicKey = types.StringValue(signer.PublicKey)
+	}
+
+	var mappings []calloutconfig.Mapping
+	plan.AllowedAccounts = types.ListUnknown(types.StringType)
+	if rules, known := knownList(plan.RoleMappings); known {
+		if mappings = parseMappingRules(rules, &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+		plan.AllowedAccounts = allowedAccountsValue(mappings)
+	}
+
+	r.planKeys(ctx, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	plan.AccountJWT = types.StringUnknown()
+	if state != nil && accountJWTInputsEqual(&plan, state) {
+		plan.AccountJWT = state.AccountJWT
+	}
+
+	plan.CalloutConfig = types.StringUnknown()
+	if state != nil && mappings != nil && plan.inputsKnown() && !plan.JWKSURI.IsUnknown() {
+		doc, err := plan.document(mappings)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid callout configuration", err.Error())
+			return
+		}
+		plan.CalloutConfig = types.StringValue(doc)
+	} else if mappings != nil && plan.inputsKnown() {
+		// Before the keys exist, validate the document with stand-in keys so that every
+		// problem shows at plan time rather than during apply.
+		if err := validateWithStandInKeys(plan, mappings); err != nil {
+			resp.Diagnostics.AddError("Invalid callout configuration", err.Error())
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// planKeys sets jwks_uri and jwks_keys from pinned_jwks, or from the issuer right now.
+func (r *trustResource) planKeys(ctx context.Context, m *trustModel, diags *diag.Diagnostics) {
+	keysType := types.ObjectType{AttrTypes: jwksKeyAttrTypes}
+	switch {
+	case m.PinnedJWKS.IsUnknown():
+		m.JWKSURI, m.JWKSKeys = types.StringUnknown(), types.ListUnknown(keysType)
+	case !m.PinnedJWKS.IsNull():
+		keys, err := pinnedKeys(m.PinnedJWKS.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("pinned_jwks"), "Invalid pinned JWKS", err.Error())
+			return
+		}
+		m.JWKSURI, m.JWKSKeys = types.StringNull(), jwksKeysValue(keys)
+	case m.Issuer.IsUnknown() || m.CABundlePEM.IsUnknown() || m.AllowInsecureHTTP.IsUnknown():
+		m.JWKSURI, m.JWKSKeys = types.StringUnknown(), types.ListUnknown(keysType)
+	default:
+		found, err := discoverIssuer(ctx, m.Issuer.ValueString(), m.CABundlePEM.ValueString(), m.AllowInsecureHTTP.ValueBool())
+		if err != nil {
+			diags.AddAttributeError(path.Root("issuer"), "Cannot read the Ping issuer's keys", err.Error())
+			return
+		}
+		m.JWKSURI, m.JWKSKeys = types.StringValue(found.doc.JWKSURI), jwksKeysValue(found.keys)
+	}
+}
+
+// accountJWTInputsEqual reports whether the callout account JWT would say the same as the one
+// in state: then it is kept rather than re-signed.
+func accountJWTInputsEqual(plan, state *trustModel) bool {
+	if plan.Name.IsUnknown() || plan.IssuerPublicKey.IsUnknown() || plan.AllowedAccounts.IsUnknown() || plan.XKey.IsUnknown() {
+		return false
+	}
+	return !state.AccountJWT.IsNull() && plan.Name.Equal(state.Name) && plan.IssuerPublicKey.Equal(state.IssuerPublicKey) &&
+		plan.AllowedAccounts.Equal(state.AllowedAccounts) && plan.XKey.Equal(state.XKey)
+}
+
+// inputsKnown reports whether every configuration value that goes into the callout config is known.
+func (m *trustModel) inputsKnown() bool {
+	values := []attr.Value{m.Name, m.Issuer, m.Audiences, m.Algorithms, m.MaxTokenLifetime, m.ClockSkew,
+		m.RequiredScopes, m.ForbiddenScopes, m.GroupsClaim, m.NameClaims, m.CABundlePEM, m.AllowInsecureHTTP,
+		m.PinnedJWKS, m.JWKSMinRefreshInterval, m.RoleMappings, m.NATSURLs, m.QueueGroup, m.AuditSubject, m.XKey}
+	for _, v := range values {
+		if v.IsUnknown() {
+			return false
+		}
+		if c, ok := v.(interface{ Elements() []attr.Value }); ok {
+			for _, e := range c.Elements() {
+				if e.IsUnknown() {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// parseMappingRules decodes the rule outputs strictly and refuses duplicate names. Messages
+// name the list index and the mapping, never the rule (it holds a seed).
+func parseMappingRules(rules []string, diags *diag.Diagnostics) []calloutconfig.Mapping {
+	out := make([]calloutconfig.Mapping, 0, len(rules))
+	seen := map[string]int{}
+	for i, raw := range rules {
+		at := path.Root("role_mappings").AtListIndex(i)
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		var m calloutconfig.Mapping
+		if err := dec.Decode(&m); err != nil {
+			diags.AddAttributeError(at, "Not a role mapping rule",
+				"Each element must be the `rule` output of a natsping_role_mapping, passed unchanged; this one does not "+
+					"decode as one. Use natsping_role_mapping.<name>.rule.")
+			continue
+		}
+		if first, dup := seen[m.Name]; dup {
+			diags.AddAttributeError(at, "Duplicate role mapping name",
+				fmt.Sprintf("role_mappings[%d] and role_mappings[%d] are both named %q; mapping names must be unique "+
+					"within a trust (rename one of the natsping_role_mapping resources, or list it once).", first, i, m.Name))
+			continue
+		}
+		seen[m.Name] = i
+		out = append(out, m)
+	}
+	return out
+}
+
+func allowedAccountsValue(mappings []calloutconfig.Mapping) types.List {
+	set := map[string]bool{}
+	for _, m := range mappings {
+		set[m.Account] = true
+	}
+	accounts := make([]string, 0, len(set))
+	for a := range set {
+		accounts = append(accounts, a)
+	}
+	sort.Strings(accounts)
+	return stringList(accounts)
+}
+
+// pinnedKeys checks a pinned JWK Set: it must hold verification keys and nothing private.
+func pinnedKeys(raw string) ([]oidc.KeyFingerprint, error) {
+	var set struct {
+		Keys []map[string]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(raw), &set); err != nil {
+		return nil, fmt.Errorf("pinned_jwks is not a JWK Set ({\"keys\": [...]}): %v", err)
+	}
+	for i, k := range set.Keys {
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+			if _, ok := k[private]; ok {
+				return nil, fmt.Errorf("keys[%d] contains private or symmetric key material (%q); pin only the "+
+					"issuer's public keys, as its jwks_uri publishes them", i, private)
+			}
+		}
+	}
+	if _, err := oidc.NewStaticKeySet([]byte(raw)); err != nil {
+		return nil, err
+	}
+	return oidc.KeyFingerprints([]byte(raw))
+}
+
+func knownList(l types.List) ([]string, bool) {
+	if l.IsNull() || l.IsUnknown() {
+		return nil, !l.IsUnknown()
+	}
+	out := make([]string, 0, len(l.Elements()))
+	for _, e := range l.Elements() {
+		s, ok := e.(types.String)
+		if !ok || s.IsUnknown() {
+			return nil, false
+		}
+		out = append(out, s.ValueString())
+	}
+	return out, true
+}
+
+func quoteAll(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+type algorithmValidator struct{}
+
+func (algorithmValidator) Description(context.Context) string {
+	return "must be one of " + strings.Join(trustSupportedAlgorithms, ", ")
+}
+func (v algorithmValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (algorithmValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	alg := req.ConfigValue.ValueString()
+	if why, bad := calloutconfig.ForbiddenAlgorithm(alg); bad {
+		resp.Diagnostics.AddAttributeError(req.Path, "Algorithm refused",
+			fmt.Sprintf("%q can never be accepted: %s. Ping signs with RS256; use asymmetric algorithms only.", alg, why))
+		return
+	}
+	for _, ok := range trustSupportedAlgorithms {
+		if alg == ok {
+			return
+		}
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Unsupported algorithm",
+		fmt.Sprintf("%q is not a supported JWS algorithm; use one of %s.", alg, strings.Join(trustSupportedAlgorithms, ", ")))
+}
+
+// pemBundleValidator requires at least one parseable certificate and nothing else, so a
+// pasted private key or a truncated bundle fails at plan time.
+type pemBundleValidator struct{}
+
+func (pemBundleValidator) Description(context.Context) string {
+	return "must be one or more PEM CERTIFICATE blocks"
+}
+func (v pemBundleValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (pemBundleValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	rest := []byte(req.ConfigValue.ValueString())
+	count := 0
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		count++
+		if block.Type != "CERTIFICATE" {
+			resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA bundle",
+				fmt.Sprintf("PEM block %d is a %q, not a CERTIFICATE; the bundle must hold only CA certificates.", count, block.Type))
+			return
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA bundle",
+				fmt.Sprintf("certificate %d does not parse: %v.", count, err))
+			return
+		}
+	}
+	if count == 0 || len(bytes.TrimSpace(rest)) > 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA bundle",
+			"ca_bundle_pem must be one or more \"-----BEGIN CERTIFICATE-----\" blocks and nothing else; "+
+				"check that the bundle was not truncated.")
+	}
+}
