@@ -2,7 +2,6 @@ package natsjwt
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/nats-io/jwt/v2"
 )
@@ -85,14 +84,4 @@ func ReconcileRoleKeys(names []string, existing map[string]RoleKey) (map[string]
 		out[name] = RoleKey{PublicKey: pub, Seed: seed}
 	}
 	return out, nil
-}
-
-// RoleNames returns the role names of a spec in a stable order.
-func RoleNames(roles []RoleSpec) []string {
-	names := make([]string, 0, len(roles))
-	for _, r := range roles {
-		names = append(names, r.Name)
-	}
-	sort.Strings(names)
-	return names
 }
