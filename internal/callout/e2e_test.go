@@ -2,6 +2,7 @@ package callout
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 )
 
@@ -509,4 +512,93 @@ func get(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+func TestServicePublishesAuditLines(t *testing.T) {
+	t.Parallel()
+	idp := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(idp.Close)
+	e := newNATSEnv(t, envOptions{xkey: true})
+	doc := e.doc(issuerFor(idp), e.orders.mapping("orders-readers", "reader", 0, "order-readers"))
+	doc.NATS.AuditSubject = "natsping.audit.callout"
+	startService(t, doc, Options{})
+
+	// Audit consumers live in the callout account, like the service itself.
+	ujwt, kp, err := parseCreds(e.serviceCreds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nats.Connect(e.url, nats.UserJWT(func() (string, error) { return ujwt, nil }, kp.Sign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	lines := make(chan *nats.Msg, 8)
+	if _, err := sub.ChanSubscribe(doc.NATS.AuditSubject, lines); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	tok := idp.IssueToken(pingonetest.TokenOptions{Subject: aliceID, Groups: []string{"order-readers"}})
+	nc, err := e.connectToken(tok, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	select {
+	case m := <-lines:
+		var rec AuditRecord
+		if err := json.Unmarshal(m.Data, &rec); err != nil {
+			t.Fatalf("published audit line is not JSON: %v", err)
+		}
+		if rec.Decision != "allow" || rec.Subject != aliceID || rec.TokenSHA256 != oidc.TokenHash(tok) || strings.Contains(string(m.Data), tok) {
+			t.Fatalf("published audit line: %s", m.Data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no audit line was published")
+	}
+}
+
+func TestServiceReloadUnderLoadRefusesNobody(t *testing.T) {
+	t.Parallel()
+	idp := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(idp.Close)
+	e := newNATSEnv(t, envOptions{xkey: true})
+	docs := []*calloutconfig.Document{
+		e.doc(issuerFor(idp), e.orders.mapping("devs", "reader", 0, "developers")),
+		e.doc(issuerFor(idp), e.billing.mapping("devs", "reader", 0, "developers")),
+	}
+	s, _ := startService(t, docs[0], Options{})
+	tok := idp.IssueToken(pingonetest.TokenOptions{Groups: []string{"developers"}})
+
+	stop := make(chan struct{})
+	reloads := make(chan error, 1)
+	go func() {
+		defer close(reloads)
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := s.Reload(docs[i%2]); err != nil {
+				reloads <- err
+				return
+			}
+		}
+	}()
+	for range 40 {
+		nc, err := e.connectToken(tok, "")
+		if err != nil {
+			close(stop)
+			t.Fatalf("refused during reloads: %v", err)
+		}
+		nc.Close()
+	}
+	close(stop)
+	if err := <-reloads; err != nil {
+		t.Fatal(err)
+	}
 }
