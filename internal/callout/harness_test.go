@@ -323,36 +323,3 @@ func (e *natsEnv) connectToken(token, user string, extra ...nats.Option) (*nats.
 	}
 	return nats.Connect(e.url, append(opts, extra...)...)
 }
-
-// userInfo is what the server says about a connection ($SYS.REQ.USER.INFO).
-type userInfo struct {
-	UserID      string   `json:"user"`
-	Account     string   `json:"account"`
-	Tags        []string `json:"tags"`
-	Permissions struct {
-		Publish   *struct{ Allow, Deny []string } `json:"publish"`
-		Subscribe *struct{ Allow, Deny []string } `json:"subscribe"`
-	} `json:"permissions"`
-	Expires time.Duration `json:"expires"`
-}
-
-func whoami(t testing.TB, nc *nats.Conn) userInfo {
-	t.Helper()
-	msg, err := nc.Request("$SYS.REQ.USER.INFO", nil, 5*time.Second)
-	if err != nil {
-		t.Fatalf("user info: %v", err)
-	}
-	var resp struct {
-		Data  userInfo `json:"data"`
-		Error *struct {
-			Description string `json:"description"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		t.Fatalf("user info: %v: %s", err, msg.Data)
-	}
-	if resp.Error != nil {
-		t.Fatalf("user info: %s", resp.Error.Description)
-	}
-	return resp.Data
-}
