@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -226,11 +225,11 @@ func (m *trustModel) document(mappings []calloutconfig.Mapping) (string, error) 
 	if m.PinnedJWKS.IsNull() {
 		doc.Issuer.JWKSURL = m.JWKSURI.ValueString()
 	} else {
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, []byte(m.PinnedJWKS.ValueString())); err != nil {
+		canonical, err := canonicalJSON(m.PinnedJWKS.ValueString())
+		if err != nil {
 			return "", fmt.Errorf("pinned_jwks: %w", err)
 		}
-		doc.Issuer.PinnedJWKS = compact.Bytes()
+		doc.Issuer.PinnedJWKS = canonical
 	}
 	if err := doc.Validate(); err != nil {
 		return "", fmt.Errorf("the callout would refuse this configuration:\n%s", indentLines(err.Error()))
@@ -253,6 +252,18 @@ func validateWithStandInKeys(m trustModel, mappings []calloutconfig.Mapping) err
 	}
 	_, err := m.document(mappings)
 	return err
+}
+
+// canonicalJSON re-encodes JSON with sorted object keys, so a reformatted pinned_jwks that
+// says the same renders the same callout config.
+func canonicalJSON(raw string) ([]byte, error) {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
 func indentLines(s string) string {

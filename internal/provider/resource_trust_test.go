@@ -297,3 +297,161 @@ func fixtureJWKS(t *testing.T, srv *pingonetest.Server) string {
 	}
 	return string(body)
 }
+
+// trustOfflineConfig is a trust with Go-made signers and no PingOne connection: only the
+// trust and one role mapping, for the fast tests.
+type trustOffline struct {
+	operatorSeed, operatorPub string
+	accountPub, roleSigner    string
+}
+
+func newTrustOffline(t *testing.T) trustOffline {
+	t.Helper()
+	var o trustOffline
+	var err error
+	if o.operatorPub, o.operatorSeed, err = natsjwt.NewKey(natsjwt.KindOperator); err != nil {
+		t.Fatal(err)
+	}
+	var roleSeed string
+	o.accountPub = testAccPub(t, natsjwt.KindAccount)
+	if _, roleSeed, err = natsjwt.NewKey(natsjwt.KindAccount); err != nil {
+		t.Fatal(err)
+	}
+	o.roleSigner = natsjwt.EncodeSigner(&natsjwt.Signer{Owner: o.accountPub, Role: "reader", Seed: roleSeed})
+	return o
+}
+
+func (o trustOffline) config(issuer, trustExtra string) string {
+	return fmt.Sprintf(`
+resource "natsping_role_mapping" "readers" {
+  name   = "readers"
+  signer = %q
+  groups = ["Engineering Read-Only"]
+}
+
+resource "natsping_trust" "ping" {
+  operator_signer = %q
+  issuer          = %q
+  audiences       = ["nats"]
+  groups_claim    = "groups"
+  role_mappings   = [natsping_role_mapping.readers.rule]
+  %s
+}
+`, o.roleSigner, o.operatorSeed, issuer, trustExtra)
+}
+
+func TestAccTrust_pinnedJWKSNeedsNoNetwork(t *testing.T) {
+	srv := pingonetest.New(pingonetest.Options{})
+	jwks := fixtureJWKS(t, srv)
+	kid := srv.ActiveKeyID()
+	srv.Close()
+	o := newTrustOffline(t)
+	// Port 1 on loopback is closed: any request would fail the plan.
+	config := o.config("https://127.0.0.1:1/"+pingonetest.DefaultEnvironmentID+"/as",
+		fmt.Sprintf("pinned_jwks = %q\n  xkey = false", jwks))
+
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(trustRes, tfjsonpath.New("jwks_keys"), jwksKidsCheck(kid)),
+					plancheck.ExpectKnownValue(trustRes, tfjsonpath.New("jwks_uri"), knownvalue.Null()),
+					plancheck.ExpectKnownValue(trustRes, tfjsonpath.New("issuer_public_key"), knownvalue.StringExact(o.operatorPub)),
+					plancheck.ExpectKnownValue(trustRes, tfjsonpath.New("allowed_accounts"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(o.accountPub)})),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(trustRes, tfjsonpath.New("account_jwt"), natsjwttest.JWTNamed(jwt.AccountClaim, "CALLOUT")),
+					statecheck.ExpectKnownValue(trustRes, tfjsonpath.New("callout_config"), calloutDoc(func(d *calloutconfig.Document) error {
+						if d.Issuer.JWKSURL != "" || len(d.Issuer.PinnedJWKS) == 0 {
+							return fmt.Errorf("pinned mode must carry the keys and no jwks_url: url %q, %d bytes pinned", d.Issuer.JWKSURL, len(d.Issuer.PinnedJWKS))
+						}
+						if d.NATS.XKeySeed != "" {
+							return fmt.Errorf("xkey = false must leave the xkey seed out of the config")
+						}
+						if len(d.Mappings) != 1 || !slices.Equal(d.Mappings[0].Groups, []calloutconfig.Group{{Name: "Engineering Read-Only"}}) {
+							return fmt.Errorf("without PingOne a group name is used as given: %+v", d.Mappings)
+						}
+						return nil
+					})),
+					statecheck.ExpectKnownValue(trustRes, tfjsonpath.New("account_jwt"), knownvalue.StringFunc(func(v string) error {
+						c, err := jwt.DecodeAccountClaims(v)
+						if err != nil {
+							return err
+						}
+						if c.Authorization.XKey != "" {
+							return fmt.Errorf("xkey = false, but the account JWT names xkey %s", c.Authorization.XKey)
+						}
+						return nil
+					})),
+				},
+			},
+		},
+	})
+}
+
+func TestAccTrust_unreachableIssuerFailsClosed(t *testing.T) {
+	o := newTrustOffline(t)
+	issuer := "https://127.0.0.1:1/" + pingonetest.DefaultEnvironmentID + "/as"
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      o.config(issuer, ""),
+			ExpectError: regexp.MustCompile(`(?s)Cannot read the Ping issuer's keys.*127\.0\.0\.1:1.*(refused|connect)`),
+		}},
+	})
+}
+
+func TestAccTrust_planErrors(t *testing.T) {
+	o := newTrustOffline(t)
+	const issuer = "https://auth.pingone.eu/" + pingonetest.DefaultEnvironmentID + "/as"
+	step := func(cfg, want string) resource.TestStep {
+		return resource.TestStep{Config: cfg, PlanOnly: true, ExpectError: regexp.MustCompile(want)}
+	}
+	accountSeedSigner := natsjwt.EncodeSigner(&natsjwt.Signer{Owner: o.accountPub, Seed: mustSeed(t, natsjwt.KindAccount)})
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			step(o.config("http://auth.example.com/as", ""), `(?s)plain\s+http`),
+			step(o.config("http://auth.example.com/as", "allow_insecure_http = true"), `(?s)non-loopback\s+host`),
+			step(o.config(issuer, `algorithms = ["none"]`), `(?s)Algorithm refused.*unsigned`),
+			step(o.config(issuer, `algorithms = ["HS256"]`), `(?s)Algorithm refused.*shared\s+secret`),
+			step(o.config(issuer, `algorithms = ["RS257"]`), `(?s)Unsupported algorithm`),
+			step(o.config(issuer, "required_scopes = [\"nats\", \"openid\"]\n  forbidden_scopes = [\"nats\", \"admin\"]"),
+				`(?s)Scope both required and forbidden.*"nats"`),
+			step(o.config(issuer, `max_token_lifetime = "90 minutes"`), `(?s)Invalid duration`),
+			step(o.config(issuer, `max_token_lifetime = "720h"`), `(?s)Duration too long`),
+			step(o.config(issuer, `clock_skew = "10m"`), `(?s)Duration too long`),
+			step(o.config(issuer, `ca_bundle_pem = "not a certificate"`), `(?s)Invalid CA bundle`),
+			step(o.config(issuer, `pinned_jwks = jsonencode({keys = [{kty = "oct", k = "c2VjcmV0"}]})`), `(?s)private or symmetric`),
+			step(o.config(issuer, `nats_urls = ["http://nats:4222"]`), `(?s)Invalid URL`),
+			step(strings.Replace(o.config(issuer, ""), `groups_claim    = "groups"`, `groups_claim = "groups..x"`, 1), `(?s)dot path`),
+			step(withRoleMappings(o.config(issuer, ""), `[natsping_role_mapping.readers.rule, natsping_role_mapping.readers.rule]`),
+				`(?s)Duplicate role mapping name.*"readers"`),
+			step(withRoleMappings(o.config(issuer, ""), `["{\"name\": \"x\", \"seed\": 1}"]`), `(?s)Not a role mapping rule`),
+			step(strings.Replace(o.config(issuer, ""), o.roleSigner, accountSeedSigner, 1), `(?s)Not a role signer.*unscoped signing key`),
+			step(strings.Replace(o.config(issuer, ""), `groups = ["Engineering Read-Only"]`, `groups = ["Engineering Read-Only"]`+"\n  max_session = \"48h\"", 1),
+				`(?s)Duration too long`),
+			step(strings.Replace(o.config(issuer, ""), `groups = ["Engineering Read-Only"]`, `groups = ["x"]`+"\n  tags = [\"role:admin\"]", 1),
+				`(?s)Reserved tag key`),
+			step(strings.Replace(o.config(issuer, ""), o.operatorSeed, mustSeed(t, natsjwt.KindAccount), 1), `(?s)Invalid signer`),
+		},
+	})
+}
+
+func withRoleMappings(config, list string) string {
+	return strings.Replace(config, "role_mappings   = [natsping_role_mapping.readers.rule]", "role_mappings = "+list, 1)
+}
+
+func mustSeed(t *testing.T, kind natsjwt.KeyKind) string {
+	t.Helper()
+	_, seed, err := natsjwt.NewKey(kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seed
+}
