@@ -48,6 +48,7 @@ const (
 	ReasonAccountNotMapped Reason = "account_not_mapped_for_groups"
 	ReasonConnectionType   Reason = "connection_type_not_allowed"
 	ReasonSessionEnded     Reason = "session_already_expired"
+	ReasonVerifyTimeout    Reason = "verification_timeout"
 	ReasonInternal         Reason = "internal_error"
 )
 
@@ -208,6 +209,12 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	cancel()
 	if err != nil {
 		d.Reason, d.Detail, d.TokenHash = Reason(oidc.ReasonOf(err)), err.Error(), oidc.TokenHash(token)
+		var ve *oidc.VerifyError
+		if !errors.As(err, &ve) && errors.Is(err, context.DeadlineExceeded) {
+			// Keys could not be fetched before the server stops waiting; the token may
+			// well be fine, so the audit line must not call it malformed.
+			d.Reason = ReasonVerifyTimeout
+		}
 		return ""
 	}
 	d.Identity, d.TokenHash = id, id.TokenHash

@@ -363,3 +363,23 @@ func TestNewEngineRejectsMismatchedKeys(t *testing.T) {
 		t.Fatal("an engine without a verifier was built")
 	}
 }
+
+// slowVerifier blocks until the decision's deadline, like a JWKS endpoint that hangs.
+type slowVerifier struct{}
+
+func (slowVerifier) Verify(ctx context.Context, _ string) (*oidc.Identity, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestDecisionVerifierTimeout(t *testing.T) {
+	t.Parallel()
+	c := newCoreEnv(t, false)
+	e := c.engine(t, slowVerifier{}, c.orders.mapping("m", "reader", 0, "g"))
+	e.limit = 10 * time.Millisecond
+	data, hdr, _ := c.request(t, nil)
+	reply, d := e.handle(context.Background(), data, hdr)
+	if resp := c.response(t, reply); d.Allowed || d.Reason != ReasonVerifyTimeout || resp.Error != refusalMessage {
+		t.Fatalf("allowed=%v reason=%s error=%q", d.Allowed, d.Reason, resp.Error)
+	}
+}
