@@ -226,9 +226,16 @@ func accountResourceSchema() schema.Schema {
 			"signer": schema.StringAttribute{
 				Computed:  true,
 				Sensitive: true,
-				MarkdownDescription: "The account identity key as a signer, for `natsping_user.signer`: users it signs " +
-					"get their own permissions. Secret.",
+				MarkdownDescription: "The account's unscoped signing key (`signing_key`) as a signer, for " +
+					"`natsping_user.signer`: users it signs get their own permissions. It is a signing key rather " +
+					"than the identity key because operators with `strict_signing_keys` (the default) refuse users " +
+					"signed by an account identity. Secret.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"signing_key": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Public key (`A…`) of the account's unscoped signing key, listed in the account JWT; generated on create and kept.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"issuer": schema.StringAttribute{
 				Computed: true,

@@ -159,11 +159,24 @@ func (r *accountResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.AddError("Cannot create the account key", err.Error())
 		return
 	}
-	r.sign(ctx, &plan, pub, seed, nil, &resp.Diagnostics)
+	signing, err := newAccountSigningKey(pub)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create the account signing key", err.Error())
+		return
+	}
+	r.sign(ctx, &plan, pub, seed, signing, nil, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func newAccountSigningKey(account string) (*natsjwt.Signer, error) {
+	_, seed, err := natsjwt.NewKey(natsjwt.KindAccount)
+	if err != nil {
+		return nil, err
+	}
+	return natsjwt.NewSigner(account, "", seed, natsjwt.KindAccount)
 }
 
 // Read returns the state as it is: everything is derived from configuration and keys
@@ -184,7 +197,16 @@ func (r *accountResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.sign(ctx, &plan, pub, state.Seed.ValueString(), existing, &resp.Diagnostics)
+	signing, err := natsjwt.ParseSigner(state.Signer.ValueString(), natsjwt.KindAccount)
+	if err != nil || signing.IsIdentity() {
+		// State written before accounts had a signing key: add one now, in this planned update.
+		signing, err = newAccountSigningKey(pub)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the account signing key", err.Error())
+		return
+	}
+	r.sign(ctx, &plan, pub, state.Seed.ValueString(), signing, existing, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -197,7 +219,7 @@ func (r *accountResource) Delete(context.Context, resource.DeleteRequest, *resou
 
 // sign gives every role a key (keeping existing ones by name), signs the account JWT and
 // fills every computed attribute of m.
-func (r *accountResource) sign(ctx context.Context, m *accountResourceModel, pub, seed string, existing map[string]natsjwt.RoleKey, diags *diag.Diagnostics) {
+func (r *accountResource) sign(ctx context.Context, m *accountResourceModel, pub, seed string, signing *natsjwt.Signer, existing map[string]natsjwt.RoleKey, diags *diag.Diagnostics) {
 	operator, err := natsjwt.ParseSigner(m.OperatorSigner.ValueString(), natsjwt.KindOperator)
 	if err != nil {
 		diags.AddAttributeError(path.Root("operator_signer"), "Invalid signer", err.Error())
@@ -218,19 +240,16 @@ func (r *accountResource) sign(ctx context.Context, m *accountResourceModel, pub
 	if diags.HasError() {
 		return
 	}
+	spec.SigningKeys = append(spec.SigningKeys, signing.PublicKey)
 	token, err := natsjwt.SignAccount(spec, pub, operator)
 	if err != nil {
 		addAccountValidationErrors(diags, err, nil, nil)
 		return
 	}
-	accountSigner, err := natsjwt.NewSigner(pub, "", seed, natsjwt.KindAccount)
-	if err != nil {
-		diags.AddError("Corrupt account seed in state", err.Error()+". This is always a bug in the provider.")
-		return
-	}
 	m.PublicKey = types.StringValue(pub)
 	m.Seed = types.StringValue(seed)
-	m.Signer = types.StringValue(natsjwt.EncodeSigner(accountSigner))
+	m.Signer = types.StringValue(natsjwt.EncodeSigner(signing))
+	m.SigningKey = types.StringValue(signing.PublicKey)
 	m.Issuer = types.StringValue(operator.PublicKey)
 	m.JWT = types.StringValue(token)
 	m.RoleKeys, m.RoleSigners = accountRoleMaps(pub, keys, diags)

@@ -38,6 +38,7 @@ type accountResourceModel struct {
 	PublicKey   types.String `tfsdk:"public_key"`
 	Seed        types.String `tfsdk:"seed"`
 	Signer      types.String `tfsdk:"signer"`
+	SigningKey  types.String `tfsdk:"signing_key"`
 	Issuer      types.String `tfsdk:"issuer"`
 	JWT         types.String `tfsdk:"jwt"`
 	RoleKeys    types.Map    `tfsdk:"role_keys"`

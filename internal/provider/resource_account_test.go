@@ -123,6 +123,8 @@ resource "natsping_account" "test" {
 				statecheck.CompareValuePairs(accountRes, acctAttr("issuer"), "natsping_operator.test", acctAttr("signing_key"), compare.ValuesSame()),
 				statecheck.CompareValuePairs(accountRes, acctAttr("jwt"), accountRes, acctAttr("public_key"), natsjwttest.HasSubject()),
 				statecheck.CompareValuePairs(accountRes, acctAttr("jwt"), accountRes, roleKeyAttr("reader"), natsjwttest.ListsSigningKey()),
+				statecheck.CompareValuePairs(accountRes, acctAttr("jwt"), accountRes, acctAttr("signing_key"), natsjwttest.ListsSigningKey()),
+				statecheck.ExpectKnownValue(accountRes, acctAttr("signer"), natsjwttest.Signer(natsjwt.KindAccount, "")),
 				statecheck.ExpectKnownValue(accountRes, acctAttr("jwt"), accountClaims(func(c *jwt.AccountClaims) error {
 					l := c.Limits
 					if l.Conn != 100 || l.Payload != 1048576 || l.LeafNodeConn != 0 || l.Subs != jwt.NoLimit || !l.WildcardExports {
@@ -137,8 +139,14 @@ resource "natsping_account" "test" {
 					if strings.Join(c.DefaultPermissions.Sub.Allow, ",") != "_INBOX.>" {
 						return fmt.Errorf("default permissions = %+v", c.DefaultPermissions)
 					}
+					if len(c.SigningKeys) != 2 {
+						return fmt.Errorf("signing keys = %v, want the unscoped signing key and the reader role", c.SigningKeys.Keys())
+					}
 					for _, k := range c.SigningKeys.Keys() {
 						scope, _ := c.SigningKeys.GetScope(k)
+						if scope == nil {
+							continue // the account's unscoped signing key (signer)
+						}
 						us, ok := scope.(*jwt.UserScope)
 						if !ok || us.Role != "reader" || us.Template.Payload != 4096 || strings.Join(us.Template.Pub.Deny, ",") != ">" ||
 							strings.Join(us.Template.Sub.Allow, ",") != "_INBOX.>,orders.{{tag(team)}}.>" {
@@ -493,7 +501,7 @@ resource "natsping_account" "test" {
 						if err != nil {
 							return fmt.Errorf("service import token: %w", err)
 						}
-						if !svc.IsService() || act.Issuer != exporterPub || act.Subject != c.Subject || act.ImportSubject != "orders.get" {
+						if !svc.IsService() || (act.Issuer != exporterPub && act.IssuerAccount != exporterPub) || act.Subject != c.Subject || act.ImportSubject != "orders.get" {
 							return fmt.Errorf("service import = %+v, activation = %s", *svc, act)
 						}
 						return nil
