@@ -1,0 +1,275 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+	"github.com/natsping/terraform-provider-natsping/internal/pingone"
+	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
+)
+
+const mappingRes = "natsping_role_mapping.m"
+
+func mappingConfig(roleSigner, groups string) string {
+	return fmt.Sprintf(`
+resource "natsping_role_mapping" "m" {
+  name   = "eng"
+  signer = %q
+  groups = %s
+}
+`, roleSigner, groups)
+}
+
+// mappingRule decodes the rule output and hands it to check.
+func mappingRule(check func(calloutconfig.Mapping) error) knownvalue.Check {
+	return knownvalue.StringFunc(func(v string) error {
+		doc := []byte(v)
+		var m calloutconfig.Mapping
+		if err := jsonStrict(doc, &m); err != nil {
+			return fmt.Errorf("rule is not one calloutconfig.Mapping: %w", err)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, doc); err != nil || compact.String() != v {
+			return fmt.Errorf("rule is not compact JSON: %s", v)
+		}
+		return check(m)
+	})
+}
+
+func TestAccRoleMapping_groupDrift(t *testing.T) {
+	srv := pingonetest.New(pingonetest.Options{Groups: pingonetest.DefaultGroups()})
+	t.Cleanup(srv.Close)
+	testAccTrustPingOne(t, srv)
+	o := newTrustOffline(t)
+	config := testAccPingOneProviderConfig(srv, "") + mappingConfig(o.roleSigner, fmt.Sprintf(`["Managers", %q]`, groupReadOnlyID))
+	groups := tfjsonpath.New("resolved_groups")
+
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// Names resolve to ids (and ids to names) while planning.
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectSensitiveValue(mappingRes, tfjsonpath.New("rule")),
+					plancheck.ExpectKnownValue(mappingRes, groups, knownvalue.ListExact([]knownvalue.Check{
+						resolvedGroupCheck(groupReadOnlyID, "Engineering Read-Only", groupReadOnlyID),
+						resolvedGroupCheck("Managers", "Managers", groupManagersID),
+					})),
+					plancheck.ExpectKnownValue(mappingRes, tfjsonpath.New("account"), knownvalue.StringExact(o.accountPub)),
+					plancheck.ExpectKnownValue(mappingRes, tfjsonpath.New("role"), knownvalue.StringExact("reader")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingRes, tfjsonpath.New("rule"), mappingRule(func(m calloutconfig.Mapping) error {
+						want := []calloutconfig.Group{{Name: "Engineering Read-Only", ID: groupReadOnlyID}, {Name: "Managers", ID: groupManagersID}}
+						if fmt.Sprint(m.Groups) != fmt.Sprint(want) || m.Account != o.accountPub || m.Role != "reader" ||
+							m.MaxSession.Std().String() != "1h0m0s" || m.Priority != 0 {
+							return fmt.Errorf("rule %+v", m)
+						}
+						return nil
+					})),
+				},
+			},
+			{
+				// Renamed in PingOne: the mapping follows the group and the plan shows it.
+				PreConfig: func() {
+					if err := srv.RenameGroup(groupManagersID, "Platform Leads"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(mappingRes, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(mappingRes, groups, knownvalue.ListExact([]knownvalue.Check{
+						resolvedGroupCheck(groupReadOnlyID, "Engineering Read-Only", groupReadOnlyID),
+						resolvedGroupCheck("Managers", "Platform Leads", groupManagersID),
+					})),
+				}},
+			},
+			{
+				// Deleted in PingOne: only the dead id is kept, so nobody matches through it.
+				PreConfig: func() {
+					if err := srv.DeleteGroup(groupReadOnlyID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(mappingRes, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(mappingRes, groups, knownvalue.ListExact([]knownvalue.Check{
+						resolvedGroupCheck(groupReadOnlyID, "", groupReadOnlyID),
+						resolvedGroupCheck("Managers", "Platform Leads", groupManagersID),
+					})),
+				}},
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// A group that never existed is an error while planning.
+				Config:      testAccPingOneProviderConfig(srv, "") + mappingConfig(o.roleSigner, `["engineering"]`),
+				ExpectError: regexp.MustCompile(`(?s)PingOne group not found.*"engineering".*did you mean`),
+			},
+		},
+	})
+}
+
+func TestAccRoleMapping_offline(t *testing.T) {
+	o := newTrustOffline(t)
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: mappingConfig(o.roleSigner, fmt.Sprintf(`["Managers", %q]`, groupReadOnlyID)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingRes, tfjsonpath.New("resolved_groups"), knownvalue.ListExact([]knownvalue.Check{
+						resolvedGroupCheck(groupReadOnlyID, "", groupReadOnlyID),
+						resolvedGroupCheck("Managers", "Managers", ""),
+					})),
+				},
+			},
+			{
+				// A change of role is visible in the plan as a new role and rule.
+				Config: mappingConfig(natsjwt.EncodeSigner(&natsjwt.Signer{Owner: o.accountPub, Role: "writer", Seed: mustSeed(t, natsjwt.KindAccount)}), `["Managers"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(mappingRes, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(mappingRes, tfjsonpath.New("role"), knownvalue.StringExact("writer")),
+				}},
+			},
+		},
+	})
+}
+
+func TestAccRoleMapping_planErrors(t *testing.T) {
+	o := newTrustOffline(t)
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      mappingConfig(mustSeed(t, natsjwt.KindAccount), `["Managers"]`),
+				ExpectError: regexp.MustCompile(`(?s)Not a role signer.*raw\s+account\s+seed`),
+			},
+			{
+				Config:      mappingConfig(o.roleSigner, `[]`),
+				ExpectError: regexp.MustCompile(`(?s)at least 1`),
+			},
+			{
+				Config:      strings.Replace(mappingConfig(o.roleSigner, `["x"]`), `groups`, `max_session = "30s"`+"\n  groups", 1),
+				ExpectError: regexp.MustCompile(`(?s)Duration too short`),
+			},
+			{
+				Config:      strings.Replace(mappingConfig(o.roleSigner, `["x"]`), `groups`, `tags = ["team:a.b"]`+"\n  groups", 1),
+				ExpectError: regexp.MustCompile(`(?s)Invalid tag.*widen`),
+			},
+		},
+	})
+}
+
+func jsonStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// fakeGroups is a PingOne directory in memory, for the drift decision table.
+type fakeGroups struct{ byID map[string]string } // id -> name
+
+func (f fakeGroups) GetGroup(_ context.Context, id string) (*pingone.Group, error) {
+	if name, ok := f.byID[id]; ok {
+		return &pingone.Group{ID: id, Name: name}, nil
+	}
+	return nil, &pingone.NotFoundError{Lookup: "id " + id}
+}
+
+func (f fakeGroups) FindGroupByName(_ context.Context, name string) (*pingone.Group, error) {
+	for id, n := range f.byID {
+		if n == name {
+			return &pingone.Group{ID: id, Name: n}, nil
+		}
+	}
+	return nil, &pingone.NotFoundError{Lookup: "name " + name}
+}
+
+func TestResolveWithPingOne(t *testing.T) {
+	t.Parallel()
+	const idA, idB = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"
+	tests := []struct {
+		name      string
+		dir       map[string]string
+		values    []string
+		prior     []resolvedGroup
+		want      []resolvedGroup
+		warning   string // substring of the only warning; "" for none
+		errorPart string
+	}{
+		{name: "name resolves", dir: map[string]string{idA: "ops"}, values: []string{"ops"},
+			want: []resolvedGroup{{"ops", "ops", idA}}},
+		{name: "id resolves", dir: map[string]string{idA: "ops"}, values: []string{idA},
+			want: []resolvedGroup{{idA, "ops", idA}}},
+		{name: "unchanged", dir: map[string]string{idA: "ops"}, values: []string{"ops"},
+			prior: []resolvedGroup{{"ops", "ops", idA}}, want: []resolvedGroup{{"ops", "ops", idA}}},
+		{name: "renamed, configured by name", dir: map[string]string{idA: "platform"}, values: []string{"ops"},
+			prior: []resolvedGroup{{"ops", "ops", idA}}, want: []resolvedGroup{{"ops", "platform", idA}},
+			warning: `was name "ops", id ` + idA + `, now name "platform"`},
+		{name: "renamed, already applied", dir: map[string]string{idA: "platform"}, values: []string{"ops"},
+			prior: []resolvedGroup{{"ops", "platform", idA}}, want: []resolvedGroup{{"ops", "platform", idA}},
+			warning: `is now named "platform"`},
+		{name: "renamed, configured by id", dir: map[string]string{idA: "platform"}, values: []string{idA},
+			prior: []resolvedGroup{{idA, "ops", idA}}, want: []resolvedGroup{{idA, "platform", idA}},
+			warning: "was renamed"},
+		{name: "deleted", dir: map[string]string{}, values: []string{"ops"},
+			prior: []resolvedGroup{{"ops", "ops", idA}}, want: []resolvedGroup{{"ops", "", idA}},
+			warning: "match only the old id " + idA},
+		{name: "deleted, already applied", dir: map[string]string{}, values: []string{"ops"},
+			prior: []resolvedGroup{{"ops", "", idA}}, want: []resolvedGroup{{"ops", "", idA}},
+			warning: "was deleted in PingOne"},
+		{name: "name taken by another group", dir: map[string]string{idB: "ops"}, values: []string{"ops"},
+			prior: []resolvedGroup{{"ops", "ops", idA}}, want: []resolvedGroup{{"ops", "ops", idB}},
+			warning: "different PingOne group"},
+		{name: "new value not found", dir: map[string]string{idA: "ops"}, values: []string{"Ops"},
+			errorPart: `groups entry "Ops"`},
+		{name: "new id not found", dir: map[string]string{}, values: []string{idB},
+			prior: []resolvedGroup{{"ops", "ops", idA}}, errorPart: idB},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, warnings, errs := resolveWithPingOne(context.Background(), fakeGroups{tt.dir}, tt.values, tt.prior)
+			if tt.errorPart != "" {
+				if len(errs) != 1 || !strings.Contains(errs[0].Error(), tt.errorPart) {
+					t.Fatalf("errors %v, want one mentioning %q", errs, tt.errorPart)
+				}
+				return
+			}
+			if len(errs) > 0 {
+				t.Fatalf("unexpected errors: %v", errs)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("resolved %+v, want %+v", got, tt.want)
+			}
+			switch {
+			case tt.warning == "" && len(warnings) > 0:
+				t.Errorf("unexpected warnings: %+v", warnings)
+			case tt.warning != "" && (len(warnings) != 1 || !strings.Contains(warnings[0].detail, tt.warning)):
+				t.Errorf("warnings %+v, want one containing %q", warnings, tt.warning)
+			}
+		})
+	}
+}
