@@ -33,6 +33,7 @@ func TestAccOIDCDiscoveryDataSource(t *testing.T) {
 	srv := pingonetest.New(pingonetest.Options{})
 	t.Cleanup(srv.Close)
 	kid := srv.ActiveKeyID()
+	var rotated string
 	attr := tfjsonpath.New[string]
 
 	resource.UnitTest(t, resource.TestCase{
@@ -53,6 +54,14 @@ func TestAccOIDCDiscoveryDataSource(t *testing.T) {
 					})),
 					statecheck.ExpectKnownValue(discoveryData, attr("claims_supported"), knownvalue.NotNull()),
 					statecheck.ExpectKnownValue(discoveryData, attr("jwks_keys"), jwksKidsCheck(kid)),
+				},
+			},
+			{
+				// Ping rotates its key: the data source shows both keys on the next read.
+				PreConfig: func() { rotated = srv.RotateKey() },
+				Config:    discoveryConfig(srv.Issuer(), string(srv.CAPEM())),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(discoveryData, attr("jwks_keys"), jwksKidsCheckLate(&kid, &rotated)),
 				},
 			},
 			{

@@ -150,7 +150,7 @@ func TestAccRoleMapping_offline(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(mappingRes, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(mappingRes, tfjsonpath.New("role"), knownvalue.StringExact("writer")),
-				}},
+				}, PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 		},
 	})

@@ -361,7 +361,7 @@ func TestAccTrust_pinnedJWKSNeedsNoNetwork(t *testing.T) {
 					plancheck.ExpectKnownValue(trustRes, tfjsonpath.New("jwks_uri"), knownvalue.Null()),
 					plancheck.ExpectKnownValue(trustRes, tfjsonpath.New("issuer_public_key"), knownvalue.StringExact(o.operatorPub)),
 					plancheck.ExpectKnownValue(trustRes, tfjsonpath.New("allowed_accounts"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(o.accountPub)})),
-				}},
+				}, PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(trustRes, tfjsonpath.New("account_jwt"), natsjwttest.JWTNamed(jwt.AccountClaim, "CALLOUT")),
 					statecheck.ExpectKnownValue(trustRes, tfjsonpath.New("callout_config"), calloutDoc(func(d *calloutconfig.Document) error {
