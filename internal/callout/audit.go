@@ -48,7 +48,7 @@ type AuditRecord struct {
 }
 
 // record turns a decision into its audit line.
-func (d *Decision) record() AuditRecord {
+func (d *decision) record() AuditRecord {
 	r := AuditRecord{
 		Time:          d.Started.UTC(),
 		Decision:      "deny",

@@ -90,8 +90,8 @@ func newEngine(doc *calloutconfig.Document, v Verifier, now func() time.Time) (*
 	return e, nil
 }
 
-// Decision is everything known about one request; it becomes one audit line.
-type Decision struct {
+// decision is everything known about one request; it becomes one audit line.
+type decision struct {
 	Allowed  bool
 	Reason   Reason
 	Detail   string // internal detail for the audit log, never sent to the client
@@ -108,9 +108,9 @@ type Decision struct {
 // handle answers one raw request as it arrived on the wire. It returns the reply payload:
 // a (possibly sealed) response JWT, or an empty payload, which the server treats as "not
 // authorized", when the request is too broken to address a response to.
-func (e *engine) handle(ctx context.Context, data []byte, serverXKey string) ([]byte, *Decision) {
+func (e *engine) handle(ctx context.Context, data []byte, serverXKey string) ([]byte, *decision) {
 	start := time.Now()
-	d := &Decision{Started: e.now()}
+	d := &decision{Started: e.now()}
 	defer func() { d.Latency = time.Since(start) }()
 
 	req, reason, err := e.decodeRequest(data, serverXKey)
@@ -121,6 +121,8 @@ func (e *engine) handle(ctx context.Context, data []byte, serverXKey string) ([]
 	d.Request = req
 
 	ujwt := e.decide(ctx, req, d)
+	// The decision outlives this call (metrics, audit); the token must not.
+	req.ConnectOptions.Token, req.ConnectOptions.Password = "", ""
 	resp := jwt.NewAuthorizationResponseClaims(req.UserNkey)
 	resp.Audience = req.Server.ID
 	if ujwt != "" {
@@ -185,7 +187,7 @@ func (e *engine) decodeRequest(data []byte, serverXKey string) (*jwt.Authorizati
 }
 
 // decide fills d and returns the encoded user JWT, or "" to refuse.
-func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims, d *Decision) string {
+func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims, d *decision) string {
 	co := &req.ConnectOptions
 	// The token travels in auth_token (nats.Token) or in pass (nats.UserInfo, where user
 	// then names the account); connect_opts.jwt holds the sentinel and is never a token.

@@ -66,7 +66,7 @@ func newMetrics(s *Service) *metrics {
 	return m
 }
 
-func (m *metrics) observe(d *Decision) {
+func (m *metrics) observe(d *decision) {
 	result := "deny"
 	if d.Allowed {
 		result = "allow"
