@@ -184,8 +184,8 @@ func stringOrEnv(v types.String, env string) string {
 func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		// resources are registered here, one line each
-		NewUserResource,
 		NewOperatorResource,
+		NewUserResource,
 		NewAccountResource,
 		NewRoleMappingResource,
 		NewTrustResource,

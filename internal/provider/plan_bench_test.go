@@ -1,0 +1,167 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+)
+
+const benchAccounts = 500
+
+// BenchmarkNoChangePlan500Accounts measures a `plan` with nothing to change over an operator
+// and 500 accounts, and splits it into the provider's share and the CLI's. The provider runs
+// inside this process (reattached, as terraform-plugin-testing does), so this process's CPU
+// time during the plan is the provider's, and the CLI child's CPU time is the CLI's own.
+//
+// Run: . scripts/acc-env.sh && go test ./internal/provider -run '^$' -bench NoChangePlan -benchtime 3x
+func BenchmarkNoChangePlan500Accounts(b *testing.B) {
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if cli == "" {
+		b.Skip("TF_ACC_TERRAFORM_PATH is not set; source scripts/acc-env.sh first")
+	}
+	dir := b.TempDir()
+	config := fmt.Sprintf(`
+terraform {
+  required_providers {
+    natsping = { source = "registry.terraform.io/natsping/natsping" }
+  }
+}
+
+resource "natsping_operator" "main" { name = "bench" }
+
+resource "natsping_account" "a" {
+  count           = %d
+  name            = "ACCOUNT-${count.index}"
+  operator_signer = natsping_operator.main.signer
+  limits          = { max_connections = 100 }
+  roles = [
+    { name = "reader", permissions = { sub_allow = ["orders.>"], pub_allow = ["_INBOX.>"] } },
+    { name = "writer", permissions = { pub_allow = ["orders.{{tag(team)}}.>"] } },
+  ]
+}
+`, benchAccounts)
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
+		b.Fatal(err)
+	}
+
+	// In-process (debug) providers write their SDK logs straight to stderr at trace level;
+	// a provider started by the CLI does not, so silence them to measure what users run.
+	for _, env := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER"} {
+		b.Setenv(env, "OFF")
+	}
+	timed := &timedServer{ProviderServer: providerserver.NewProtocol6(New("bench")())()}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reattach := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go func() {
+		_ = tf6server.Serve("registry.terraform.io/natsping/natsping", func() tfprotov6.ProviderServer { return timed },
+			tf6server.WithDebug(ctx, reattach, closed))
+	}()
+	var rc *plugin.ReattachConfig
+	select {
+	case rc = <-reattach:
+	case <-time.After(30 * time.Second):
+		b.Fatal("the in-process provider did not start")
+	}
+	reattachJSON, err := json.Marshal(map[string]any{
+		"registry.terraform.io/natsping/natsping": map[string]any{
+			"Protocol": "grpc", "ProtocolVersion": 6, "Pid": os.Getpid(), "Test": true,
+			"Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(args ...string) (int, error) {
+		cmd := exec.Command(cli, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(reattachJSON), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), fmt.Errorf("%v: %s", err, out)
+		}
+		return 0, err
+	}
+	if _, err := run("init", "-input=false"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := run("apply", "-auto-approve", "-input=false"); err != nil {
+		b.Fatal(err)
+	}
+
+	var providerCPU, cliCPU, providerBusy time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		selfBefore, childBefore := cpuTimes()
+		timed.busy.Store(0)
+		if code, err := run("plan", "-detailed-exitcode", "-input=false"); code != 0 || err != nil {
+			b.Fatalf("plan over unchanged state must be empty (exit 0), got exit %d: %v", code, err)
+		}
+		selfAfter, childAfter := cpuTimes()
+		providerCPU += selfAfter - selfBefore
+		cliCPU += childAfter - childBefore
+		providerBusy += time.Duration(timed.busy.Load())
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(providerCPU.Milliseconds())/n, "provider-cpu-ms/plan")
+	b.ReportMetric(float64(cliCPU.Milliseconds())/n, "cli-cpu-ms/plan")
+	b.ReportMetric(float64(providerBusy.Milliseconds())/n, "provider-rpc-ms/plan")
+	b.ReportMetric(float64(providerCPU)/float64(providerCPU+cliCPU), "provider-share")
+	cancel()
+	<-closed
+}
+
+func cpuTimes() (self, children time.Duration) {
+	var s, c syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &s)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &c)
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return tv(s.Utime) + tv(s.Stime), tv(c.Utime) + tv(c.Stime)
+}
+
+// timedServer adds up the wall time the provider spends inside the RPCs a plan makes.
+type timedServer struct {
+	tfprotov6.ProviderServer
+	busy atomic.Int64
+}
+
+func (t *timedServer) track(start time.Time) { t.busy.Add(int64(time.Since(start))) }
+
+func (t *timedServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	defer t.track(time.Now())
+	return t.ProviderServer.ReadResource(ctx, req)
+}
+
+func (t *timedServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	defer t.track(time.Now())
+	return t.ProviderServer.PlanResourceChange(ctx, req)
+}
+
+func (t *timedServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	defer t.track(time.Now())
+	return t.ProviderServer.ValidateResourceConfig(ctx, req)
+}
+
+func (t *timedServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+	defer t.track(time.Now())
+	return t.ProviderServer.UpgradeResourceState(ctx, req)
+}
+
+func (t *timedServer) GetProviderSchema(ctx context.Context, req *tfprotov6.GetProviderSchemaRequest) (*tfprotov6.GetProviderSchemaResponse, error) {
+	defer t.track(time.Now())
+	return t.ProviderServer.GetProviderSchema(ctx, req)
+}
