@@ -67,13 +67,14 @@ resource "natsping_role_mapping" "writers" {
 }
 
 resource "natsping_trust" "ping" {
-  operator_signer    = natsping_operator.main.signer
-  issuer             = var.ping_issuer
-  audiences          = [var.ping_audience]
-  groups_claim       = "groups"
-  max_token_lifetime = "1h"
-  ca_bundle_pem      = var.ping_ca_bundle_pem
-  nats_urls          = ["nats://${var.nats_host}:${var.nats_port}"]
+  operator_signer           = natsping_operator.main.signer
+  issuer                    = var.ping_issuer
+  audiences                 = [var.ping_audience]
+  groups_claim              = "groups"
+  max_token_lifetime        = "1h"
+  jwks_min_refresh_interval = var.jwks_min_refresh_interval
+  ca_bundle_pem             = var.ping_ca_bundle_pem
+  nats_urls                 = ["nats://${var.nats_host}:${var.nats_port}"]
 
   role_mappings = [
     natsping_role_mapping.readers.rule,

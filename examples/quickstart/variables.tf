@@ -41,3 +41,9 @@ variable "jetstream_store_dir" {
   type    = string
   default = "./jetstream"
 }
+
+variable "jwks_min_refresh_interval" {
+  type        = string
+  description = "Least time between JWKS refetches caused by unknown key ids (protects Ping from token storms)."
+  default     = "30s"
+}

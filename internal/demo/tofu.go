@@ -41,9 +41,12 @@ func newWorkspace(cli, configDir, dir, providerDir string, out io.Writer) (*work
 		}
 	}
 	cliConf := filepath.Join(dir, "dev.tfrc")
+	// `source = "natsping/natsping"` means registry.terraform.io to Terraform and
+	// registry.opentofu.org to OpenTofu, so override both addresses.
 	conf := fmt.Sprintf(`provider_installation {
   dev_overrides {
-    "registry.terraform.io/natsping/natsping" = %q
+    "registry.terraform.io/natsping/natsping"  = %[1]q
+    "registry.opentofu.org/natsping/natsping" = %[1]q
   }
   direct {}
 }
