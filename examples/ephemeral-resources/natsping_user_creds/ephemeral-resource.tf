@@ -10,6 +10,6 @@ ephemeral "natsping_user_creds" "deployer" {
 # Hand them to something that accepts ephemeral values, e.g. a provider
 # configuration or a write-only attribute of a secret store.
 provider "jetstream" {
-  servers     = "tls://nats.example.com:4222"
+  servers         = "tls://nats.example.com:4222"
   credential_data = ephemeral.natsping_user_creds.deployer.creds
 }
