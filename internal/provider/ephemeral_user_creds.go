@@ -63,7 +63,10 @@ func userCredsEphemeralSchema() eschema.Schema {
 		MarkdownDescription: "Latest expiry (RFC 3339): the JWT expires at `now + ttl` or at this time, whichever is earlier.",
 	}
 	attrs["ttl"] = eschema.StringAttribute{
+		// Computed too, so the result can report the default; Terraform rejects a result that
+		// fills in a purely optional attribute the configuration left null.
 		Optional: true,
+		Computed: true,
 		MarkdownDescription: "Lifetime of the credentials as a Go duration, at least `\"1m\"`. Default `\"" +
 			defaultUserCredsTTL + "\"`. The server closes the connection when the JWT expires.",
 		Validators: []validator.String{validDuration(time.Minute)},
