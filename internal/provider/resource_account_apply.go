@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -36,6 +37,13 @@ func (r *accountResource) ValidateConfig(ctx context.Context, req resource.Valid
 // for an existing account, its public key (activation tokens must name it).
 func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
+		// Nothing changed: this configuration was validated when it was applied and the JWT in
+		// state is what it signed. Decoding and re-validating every account on every plan would
+		// dominate a large no-change plan; only time can have made the account stale.
+		r.warnIfExpired(ctx, req, resp)
 		return
 	}
 	var plan accountResourceModel
@@ -253,4 +261,20 @@ func (r *accountResource) sign(ctx context.Context, m *accountResourceModel, pub
 	m.Issuer = types.StringValue(operator.PublicKey)
 	m.JWT = types.StringValue(token)
 	m.RoleKeys, m.RoleSigners = accountRoleMaps(pub, keys, diags)
+}
+
+// warnIfExpired reports an applied account expiry that has passed since, without blocking.
+func (r *accountResource) warnIfExpired(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var expires timetypes.RFC3339
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("expires_at"), &expires)...)
+	if expires.IsNull() || expires.IsUnknown() || r.data == nil || r.data.Now == nil {
+		return
+	}
+	at, diags := expires.ValueRFC3339Time()
+	resp.Diagnostics.Append(diags...)
+	if !diags.HasError() && !at.After(r.data.Now()) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Account JWT has expired",
+			"The account JWT expired at "+at.UTC().Format(time.RFC3339)+"; servers refuse its users. "+
+				"Set a later expires_at (or remove it) to re-sign the account.")
+	}
 }
