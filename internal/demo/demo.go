@@ -343,8 +343,8 @@ func (p *calloutProcess) stop() {
 	}
 }
 
-// auditLines collects the JSON lines the service printed, waiting for at least min of them.
-func (p *calloutProcess) auditLines(min int, wait time.Duration) []string {
+// auditLines collects the JSON lines the service printed, waiting for at least atLeast of them.
+func (p *calloutProcess) auditLines(atLeast int, wait time.Duration) []string {
 	var lines []string
 	deadline := time.After(wait)
 	for {
@@ -356,7 +356,7 @@ func (p *calloutProcess) auditLines(min int, wait time.Duration) []string {
 		case <-deadline:
 			return lines
 		}
-		if len(lines) >= min && len(p.lines) == 0 {
+		if len(lines) >= atLeast && len(p.lines) == 0 {
 			return lines
 		}
 	}

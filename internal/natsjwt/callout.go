@@ -54,10 +54,10 @@ func (s CalloutAccountSpec) Validate() error {
 		add("allowed accounts: none given; the callout could not place anyone in any account. Add a role mapping")
 	}
 	for _, a := range s.AllowedAccounts {
-		switch {
-		case a == jwt.AnyAccount:
+		switch a {
+		case jwt.AnyAccount:
 			add("allowed accounts: %q (any account) is refused; list the target accounts of the role mappings", a)
-		case a == s.PublicKey:
+		case s.PublicKey:
 			add("allowed accounts: %s is the callout account itself; map roles of target accounts, not of the callout account", a)
 		default:
 			if err := ValidatePublicKey(a, KindAccount); err != nil {

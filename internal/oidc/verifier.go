@@ -199,8 +199,10 @@ func (v *Verifier) fromCache(ctx context.Context, hash string, now time.Time) (i
 	}
 	key, err := v.keys.KeyFor(ctx, e.identity.KeyID, e.alg)
 	if err != nil || key != e.key {
+		// A failed or changed key lookup is a cache miss, not a verdict: the full
+		// verification that follows reports the error with its reason.
 		v.cache.remove(hash)
-		return nil, false, nil
+		return nil, false, nil //nolint:nilerr // see above
 	}
 	return cloneIdentity(&e.identity), true, nil
 }

@@ -129,12 +129,10 @@ func resolveWithPingOne(ctx context.Context, client groupLookup, values []string
 
 func driftWarning(value string, was, now resolvedGroup) groupWarning {
 	describe := func(g resolvedGroup) string {
-		switch {
-		case g.Name == "":
+		if g.Name == "" {
 			return fmt.Sprintf("deleted (id %s)", g.ID)
-		default:
-			return fmt.Sprintf("name %q, id %s", g.Name, g.ID)
 		}
+		return fmt.Sprintf("name %q, id %s", g.Name, g.ID)
 	}
 	switch {
 	case now.Name == "":

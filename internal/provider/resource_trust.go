@@ -120,9 +120,9 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
 				stringvalidator.RegexMatches(scopeTokenPattern, "must be a scope token (no spaces or quotes)"))}}
 	}
-	duration := func(desc, def string, min, max time.Duration) schema.StringAttribute {
+	duration := func(desc, def string, lowest, highest time.Duration) schema.StringAttribute {
 		return schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(def),
-			MarkdownDescription: desc, Validators: []validator.String{durationRange{min: min, max: max}}}
+			MarkdownDescription: desc, Validators: []validator.String{durationRange{min: lowest, max: highest}}}
 	}
 	nameClaims := nameList("Claims tried in order for the person's name in NATS (the user name and audit lines); "+
 		"the first non-empty string wins. Default `[\"preferred_username\", \"email\", \"sub\"]`.",
