@@ -63,6 +63,9 @@ type keyIndex struct {
 // lookup reports found=false only when the JWKS has no key with this kid at all; that is the
 // one case in which refetching the JWKS can help.
 func (ix *keyIndex) lookup(kid, alg string) (key *jose.JSONWebKey, found bool, err error) {
+	if kid == "" {
+		return ix.lookupWithoutKID(alg)
+	}
 	entries, ok := ix.byKID[kid]
 	if !ok {
 		return nil, false, nil
@@ -83,6 +86,32 @@ func (ix *keyIndex) lookup(kid, alg string) (key *jose.JSONWebKey, found bool, e
 		// Choosing one would let whoever controls ordering decide which key is trusted.
 		return nil, true, &VerifyError{Reason: ReasonUnknownKey,
 			Detail: fmt.Sprintf("the issuer's JWKS publishes %d different %s keys under kid %q; refusing rather than picking one", len(fitting), alg, kid)}
+	}
+}
+
+// lookupWithoutKID serves tokens whose header has no kid (RFC 7515 makes it optional): only
+// when exactly one published key can verify alg is the choice unambiguous. With several, the
+// token could be checked against each, but then the issuer's key list, not the token, decides
+// which key is trusted; refuse instead.
+func (ix *keyIndex) lookupWithoutKID(alg string) (*jose.JSONWebKey, bool, error) {
+	var fitting []*keyEntry
+	seen := map[string]bool{}
+	for _, entries := range ix.byKID {
+		for _, e := range entries {
+			if keyFitsAlgorithm(e.jwk, alg) && !seen[e.thumbprint] {
+				seen[e.thumbprint] = true
+				fitting = append(fitting, e)
+			}
+		}
+	}
+	switch len(fitting) {
+	case 0:
+		return nil, false, nil
+	case 1:
+		return fitting[0].jwk, true, nil
+	default:
+		return nil, true, &VerifyError{Reason: ReasonUnknownKey,
+			Detail: fmt.Sprintf("the token has no kid and the issuer publishes %d %s keys; the signing key cannot be chosen safely", len(fitting), alg)}
 	}
 }
 

@@ -228,9 +228,6 @@ func (v *Verifier) verify(ctx context.Context, raw, hash string, now time.Time) 
 		return nil, err
 	}
 	alg := hdr.Algorithm
-	if hdr.KeyID == "" {
-		return nil, &VerifyError{Reason: ReasonUnknownKey, Detail: "the token header has no kid; the signing key cannot be chosen safely"}
-	}
 	key, err := v.keys.KeyFor(ctx, hdr.KeyID, alg)
 	if err != nil {
 		var ve *VerifyError

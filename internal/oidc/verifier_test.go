@@ -129,7 +129,8 @@ func verifyCases() []verifyCase {
 		}},
 		{name: "algorithm outside the allow-list", key: ptr(testKey{kid: "rsa1", alg: jose.RS384, priv: rsa1.priv}), want: ReasonAlgorithm},
 		{name: "unknown kid", key: ptr(testKey{kid: "not-published", alg: jose.RS256, priv: rsa1.priv}), want: ReasonUnknownKey},
-		{name: "no kid", key: ptr(testKey{alg: jose.RS256, priv: rsa1.priv}), want: ReasonUnknownKey},
+		{name: "no kid, exactly one published key fits the algorithm", key: ptr(testKey{alg: jose.RS256, priv: rsa1.priv})},
+		{name: "no kid, signed by an unpublished key", key: ptr(testKey{alg: jose.RS256, priv: other.priv}), want: ReasonSignature},
 		{name: "RS256 under the kid of an EC key", key: ptr(testKey{kid: "ec1", alg: jose.RS256, priv: rsa1.priv}), want: ReasonUnknownKey},
 		{name: "signed by a different key under a known kid", key: &other, want: ReasonSignature},
 		{name: "tampered payload", want: ReasonSignature, token: func(_ testing.TB, valid string, c map[string]any) string {
@@ -312,5 +313,20 @@ func TestNewVerifierRefusesUnsafePolicies(t *testing.T) {
 				t.Fatal("refused policy returned a verifier")
 			}
 		})
+	}
+}
+
+// A token without kid may only be verified when the choice of key is unambiguous.
+func TestVerifyWithoutKIDNeedsOneFittingKey(t *testing.T) {
+	t.Parallel()
+	rsa1, rsa2 := rsaTestKey(0, "rsa1"), rsaTestKey(1, "rsa2")
+	v, err := NewVerifier(testPolicy(), mustStatic(t, jwksOf(t, rsa1.public(), rsa2.public())), VerifierOptions{Now: func() time.Time { return testEpoch }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := signClaims(t, testKey{alg: jose.RS256, priv: rsa1.priv}, pingClaims(testEpoch), nil)
+	_, err = v.Verify(context.Background(), token)
+	if ReasonOf(err) != ReasonUnknownKey {
+		t.Fatalf("Verify = %v, want %s: two RSA keys are published, so a kid-less token must be refused", err, ReasonUnknownKey)
 	}
 }
