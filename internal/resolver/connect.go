@@ -48,12 +48,15 @@ func ValidateServerURL(raw string) error {
 // ParseCreds checks that creds hold a user JWT and a user seed, and returns them. Errors never
 // repeat the input: it is a secret.
 func ParseCreds(creds string) (userJWT, seed string, err error) {
+	const fix = "pass the whole creds file, such as natsping_operator.system_user_creds"
 	userJWT, err = jwt.ParseDecoratedJWT([]byte(creds))
 	if err != nil || userJWT == "" {
-		return "", "", errors.New("the creds do not contain a user JWT; pass the whole creds file, such as natsping_operator.system_user_creds")
+		return "", "", errors.New("the creds do not contain a valid user JWT; " + fix)
 	}
+	// Without decoration ParseDecoratedJWT returns its input, which may be a bare seed: the
+	// decode error is safe to show (it never quotes the token), the input is not.
 	if _, err := jwt.DecodeUserClaims(userJWT); err != nil {
-		return "", "", fmt.Errorf("the JWT in the creds is not a valid user JWT: %w", err)
+		return "", "", fmt.Errorf("the creds do not contain a valid user JWT (%v); %s", err, fix)
 	}
 	kp, err := jwt.ParseDecoratedUserNKey([]byte(creds))
 	if err != nil {

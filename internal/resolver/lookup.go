@@ -2,11 +2,12 @@ package resolver
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
@@ -85,21 +86,45 @@ func Lookup(ctx context.Context, nc *nats.Conn, accounts []string, opts Options)
 // converge picks, among the answers of the servers, the JWT the cluster settles on: the one
 // issued last; equal issue times are broken by the token itself so the choice is stable.
 func converge(answers []string) (live string, diverged bool) {
+	if len(answers) == 0 {
+		return "", false
+	}
+	for _, a := range answers[1:] {
+		diverged = diverged || a != answers[0]
+	}
+	if !diverged {
+		return answers[0], false
+	}
 	var bestIAT int64
 	for _, a := range answers {
-		if a != answers[0] {
-			diverged = true
-		}
 		if a == "" {
 			continue
 		}
-		var iat int64
-		if c, err := jwt.DecodeGeneric(a); err == nil {
-			iat = c.IssuedAt
-		}
-		if live == "" || iat > bestIAT || (iat == bestIAT && strings.Compare(a, live) < 0) {
+		iat := issuedAt(a)
+		if live == "" || iat > bestIAT || (iat == bestIAT && a < live) {
 			live, bestIAT = a, iat
 		}
 	}
 	return live, diverged
+}
+
+// issuedAt reads a JWT's iat without verifying it: the tokens come from the servers, which
+// verified them before storing, and verifying every answer again would cost more than the
+// lookup itself. A token that does not parse counts as issued at 0.
+func issuedAt(token string) int64 {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return 0
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return 0
+	}
+	var c struct {
+		IssuedAt int64 `json:"iat"`
+	}
+	if json.Unmarshal(raw, &c) != nil {
+		return 0
+	}
+	return c.IssuedAt
 }
