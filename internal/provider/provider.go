@@ -189,6 +189,7 @@ func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resour
 		NewAccountResource,
 		NewRoleMappingResource,
 		NewTrustResource,
+		NewResolverPushResource,
 	}
 }
 
