@@ -102,7 +102,8 @@ func resolverPushResourceSchema() schema.Schema {
 				ElementType: types.StringType,
 				Required:    true,
 				MarkdownDescription: "URLs of the servers to connect to: `nats://host:port`, or `tls://host:port` for TLS. " +
-					"One is enough; the request reaches every full resolver of the cluster through it.",
+					"One is enough; the request reaches every full resolver of the cluster through it. Changing the list " +
+					"pushes every account again, since the state describes what the previous servers held.",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(
 					natsURLValidator{check: resolver.ValidateServerURL, desc: "a nats:// or tls:// URL"})},
 			},
@@ -142,7 +143,7 @@ func resolverPushResourceSchema() schema.Schema {
 				Attributes: map[string]schema.Attribute{
 					"at":       schema.StringAttribute{Computed: true, MarkdownDescription: "When (RFC 3339)."},
 					"accounts": schema.Int64Attribute{Computed: true, MarkdownDescription: "How many accounts were pushed."},
-					"servers":  schema.Int64Attribute{Computed: true, MarkdownDescription: "How many full resolvers confirmed them."},
+					"servers":  schema.Int64Attribute{Computed: true, MarkdownDescription: "How many full resolvers the push went to."},
 				},
 			},
 		},
@@ -167,26 +168,27 @@ func (r *resolverPushResource) ValidateConfig(ctx context.Context, req resource.
 			resp.Diagnostics.AddAttributeError(p, "Missing account JWT", fmt.Sprintf("accounts[%q] is null; give the account's JWT.", key))
 			continue
 		}
-		if err := checkAccountJWT(key, s.ValueString()); err != nil {
-			resp.Diagnostics.AddAttributeError(p, "Invalid account JWT", err.Error())
+		if problem := accountJWTProblem(key, s.ValueString()); problem != "" {
+			resp.Diagnostics.AddAttributeError(p, "Invalid account JWT", problem)
 		}
 	}
 }
 
-func checkAccountJWT(key, token string) error {
+// accountJWTProblem returns the diagnostic for a JWT that is not key's account JWT, or "".
+func accountJWTProblem(key, token string) string {
 	claims, err := jwt.DecodeAccountClaims(token)
 	if err != nil {
 		kind := ""
 		if d, derr := natsjwt.DecodeAny(token); derr == nil && d.Kind != "" && d.Kind != string(jwt.AccountClaim) {
 			kind = fmt.Sprintf(" It is a %s JWT.", d.Kind)
 		}
-		return fmt.Errorf("accounts[%q] is not a valid account JWT: %v.%s Pass the account's jwt output, e.g. natsping_account.<name>.jwt.", key, err, kind)
+		return fmt.Sprintf("accounts[%q] is not a valid account JWT: %v.%s Pass the account's jwt output, e.g. natsping_account.<name>.jwt.", key, err, kind)
 	}
 	if claims.Subject != key {
-		return fmt.Errorf("accounts[%q] holds the JWT of account %s (%q). List each JWT under its own account's public key, "+
+		return fmt.Sprintf("accounts[%q] holds the JWT of account %s (%q). List each JWT under its own account's public key, "+
 			"e.g. (natsping_account.<name>.public_key) = natsping_account.<name>.jwt.", key, claims.Subject, claims.Name)
 	}
-	return nil
+	return ""
 }
 
 func (r *resolverPushResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -256,7 +258,8 @@ func (r *resolverPushResource) Read(ctx context.Context, req resource.ReadReques
 }
 
 // Update pushes only the accounts whose JWT differs from the state, which after a refresh is
-// what the servers hold: an unchanged account is not sent again.
+// what the servers hold: an unchanged account is not sent again. When servers change, the
+// state describes the old ones, so every account is pushed.
 func (r *resolverPushResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state resolverPushModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -271,6 +274,9 @@ func (r *resolverPushResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	plan.ID = state.ID
+	if !plan.Servers.Equal(state.Servers) {
+		have = nil
+	}
 	// last_push is unknown in the plan because the resource changes; with nothing to push the
 	// previous summary still describes the last push.
 	plan.LastPush = state.LastPush

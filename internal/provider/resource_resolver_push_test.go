@@ -33,7 +33,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func resolverPushConfig(url string, billingConns int, push bool) string {
+func resolverPushConfig(servers string, billingConns int, push bool) string {
 	cfg := fmt.Sprintf(`
 resource "natsping_operator" "main" { name = "acme" }
 
@@ -57,14 +57,14 @@ data "natsping_server_config" "main" {
 	if push {
 		cfg += fmt.Sprintf(`
 resource "natsping_resolver_push" "live" {
-  servers           = [%q]
+  servers           = [%s]
   system_user_creds = natsping_operator.main.system_user_creds
   accounts = {
     (natsping_account.orders.public_key)  = natsping_account.orders.jwt
     (natsping_account.billing.public_key) = natsping_account.billing.jwt
   }
 }
-`, url)
+`, servers)
 	}
 	return cfg
 }
@@ -154,9 +154,11 @@ func lastPushAccounts(n int64) statecheck.StateCheck {
 // restores them; a changed limit pushes only that account; an unreachable server only warns.
 func TestAccResolverPush_DriftAndUpdate(t *testing.T) {
 	live := &liveServer{t: t, port: freePort(t)}
-	url := fmt.Sprintf("nats://127.0.0.1:%d", live.port)
+	url := fmt.Sprintf("%q", fmt.Sprintf("nats://127.0.0.1:%d", live.port))
+	// A second seed URL where nothing listens: nats.go moves on to the live one.
+	twoURLs := url + fmt.Sprintf(", \"nats://127.0.0.1:%d\"", freePort(t))
 	updatePush := plancheck.ExpectResourceAction("natsping_resolver_push.live", plancheck.ResourceActionUpdate)
-	emptyAfter := resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	emptyAfter := []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}
 	resource.UnitTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -179,7 +181,7 @@ func TestAccResolverPush_DriftAndUpdate(t *testing.T) {
 						plancheck.ExpectResourceAction("natsping_resolver_push.live", plancheck.ResourceActionCreate),
 						plancheck.ExpectSensitiveValue("natsping_resolver_push.live", tfjsonpath.New("system_user_creds")),
 					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					PostApplyPostRefresh: emptyAfter,
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					lastPushAccounts(2),
@@ -205,7 +207,7 @@ func TestAccResolverPush_DriftAndUpdate(t *testing.T) {
 				Config: resolverPushConfig(url, 10, true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply:             []plancheck.PlanCheck{updatePush},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					PostApplyPostRefresh: emptyAfter,
 				},
 				ConfigStateChecks: []statecheck.StateCheck{lastPushAccounts(1)},
 				Check:             live.holds,
@@ -219,7 +221,7 @@ func TestAccResolverPush_DriftAndUpdate(t *testing.T) {
 						plancheck.ExpectResourceAction("natsping_account.billing", plancheck.ResourceActionUpdate),
 						plancheck.ExpectResourceAction("natsping_account.orders", plancheck.ResourceActionNoop),
 					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					PostApplyPostRefresh: emptyAfter,
 				},
 				ConfigStateChecks: []statecheck.StateCheck{lastPushAccounts(1)},
 				Check:             live.holds,
@@ -232,14 +234,21 @@ func TestAccResolverPush_DriftAndUpdate(t *testing.T) {
 					live.start()
 				},
 				Config:            resolverPushConfig(url, 20, true),
-				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{updatePush}, PostApplyPostRefresh: emptyAfter.PostApplyPostRefresh},
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{updatePush}, PostApplyPostRefresh: emptyAfter},
+				ConfigStateChecks: []statecheck.StateCheck{lastPushAccounts(2)},
+				Check:             live.holds,
+			},
+			{
+				// Another server list: the state describes the old list, so everything is pushed.
+				Config:            resolverPushConfig(twoURLs, 20, true),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{updatePush}, PostApplyPostRefresh: emptyAfter},
 				ConfigStateChecks: []statecheck.StateCheck{lastPushAccounts(2)},
 				Check:             live.holds,
 			},
 			{
 				// Unreachable servers: refresh warns and keeps the state, the plan stays empty.
 				PreConfig: live.stop,
-				Config:    resolverPushConfig(url, 20, true),
+				Config:    resolverPushConfig(twoURLs, 20, true),
 				PlanOnly:  true,
 			},
 		},
