@@ -37,7 +37,9 @@ type Options struct {
 	// Settle is how long discovery waits for one more server after the last one answered,
 	// when Servers is 0. Default 250ms.
 	Settle time.Duration
-	// Servers is the number of full resolvers to expect; 0 discovers them.
+	// Servers ends discovery as soon as that many full resolvers have answered, instead of
+	// waiting for Settle; 0 waits. Fewer answering within Timeout is not an error: requests
+	// then wait for the ones that did answer.
 	Servers int
 	// Window is how many requests may be in flight at once. Default 1024.
 	Window int

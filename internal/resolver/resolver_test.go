@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 	"github.com/natsping/terraform-provider-natsping/internal/resolver"
@@ -48,7 +51,8 @@ func TestPushLookup_Cluster(t *testing.T) {
 	}
 
 	unknown, _ := must2(natsjwt.NewKey(natsjwt.KindAccount))
-	live, err := resolver.Lookup(ctx, nc, append([]string{unknown}, pubs...), resolver.Options{})
+	// A small window makes the pipeline refill many times.
+	live, err := resolver.Lookup(ctx, nc, append([]string{unknown}, pubs...), resolver.Options{Window: 7})
 	if err != nil {
 		t.Fatalf("lookup: %v", err)
 	}
@@ -77,6 +81,30 @@ func TestPushLookup_Cluster(t *testing.T) {
 	live, err = resolver.Lookup(ctx, nc, pubs[:1], resolver.Options{Servers: 3})
 	if err != nil || live.JWT[pubs[0]] != updated {
 		t.Fatalf("lookup after update: err=%v, JWT replaced=%v", err, live.JWT[pubs[0]] == updated)
+	}
+
+	// A fourth "resolver" that answers lookups (so discovery counts it) but never updates:
+	// every push waits out its timeout, the accounts still land, and the report says one
+	// resolver stayed silent. Lookups answered by three of four still count.
+	ghost, err := nc.Subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP", func(m *nats.Msg) { _ = m.Respond(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ghost.Unsubscribe() }()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	expectFour := resolver.Options{Servers: 4, Timeout: 300 * time.Millisecond, Window: 5}
+	report, err = resolver.Push(ctx, nc, tokens[1:11], expectFour)
+	if err != nil {
+		t.Fatalf("a silent resolver is not an error when others stored the account: %v", err)
+	}
+	if got := len(report.Incomplete()); got != 10 || report.Accounts[0].Missing != 1 || len(report.Accounts[0].Stored) != 3 {
+		t.Fatalf("want 10 incomplete accounts, each stored by 3 and missing 1; got %d incomplete, first %+v", got, report.Accounts[0])
+	}
+	live, err = resolver.Lookup(ctx, nc, pubs[1:11], expectFour)
+	if err != nil || live.JWT[pubs[1]] != tokens[1] || len(live.Diverged) != 10 {
+		t.Fatalf("lookups answered by fewer resolvers than expected still count: err=%v", err)
 	}
 }
 
