@@ -209,20 +209,26 @@ func (r *operatorResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	grace, err := time.ParseDuration(plan.SigningKeyGracePeriod.ValueString())
-	if plan.SigningKeyGracePeriod.IsUnknown() || err != nil {
-		grace = 0 // unknown at plan time: decided at apply, conservatively without grace
-	}
+	graceUnknown := plan.SigningKeyGracePeriod.IsUnknown() || err != nil
 	imported := state.JWT.IsNull()
-	rotate := !imported && !plan.SigningKeyRotation.IsUnknown() && !keepersEqual(plan.SigningKeyRotation, state.SigningKeyRotation)
+	// Keepers or a grace period not known yet are decided in the final plan at apply; every
+	// value they decide is unknown here, since Terraform rejects a final plan that changes a
+	// value this plan promised.
+	keepersUnknown := !imported && !mapFullyKnown(plan.SigningKeyRotation)
+	rotate := !imported && (keepersUnknown || !keepersEqual(plan.SigningKeyRotation, state.SigningKeyRotation))
 	resign := false
 	if rotate {
 		// The new key is generated at apply: generating it here would give a different key
 		// in the final plan Terraform makes at apply time, which it rejects as inconsistent.
 		plan.SigningKey, plan.SigningKeySeed, plan.Signer = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 		plan.SigningKeyCreatedAt = timetypes.NewRFC3339Unknown()
-		plan.PreviousSigningKey = types.StringNull()
-		if grace > 0 {
+		switch {
+		case keepersUnknown || graceUnknown:
+			plan.PreviousSigningKey = types.StringUnknown()
+		case grace > 0:
 			plan.PreviousSigningKey = state.SigningKey
+		default:
+			plan.PreviousSigningKey = types.StringNull()
 		}
 		plan.SystemAccountJWT = types.StringUnknown()
 		resign = true
@@ -232,7 +238,11 @@ func (r *operatorResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		plan.PreviousSigningKey = state.PreviousSigningKey
 		if !state.PreviousSigningKey.IsNull() {
 			created, d := state.SigningKeyCreatedAt.ValueRFC3339Time()
-			if d.HasError() || !r.now().Before(created.Add(grace)) {
+			switch {
+			case graceUnknown && !d.HasError():
+				plan.PreviousSigningKey = types.StringUnknown()
+				resign = true
+			case d.HasError() || !r.now().Before(created.Add(grace)):
 				// Like tls_self_signed_cert's early renewal: time alone makes this plan an update.
 				plan.PreviousSigningKey = types.StringNull()
 				resign = true
@@ -275,6 +285,19 @@ func checkExpiresAt(planned, prior timetypes.RFC3339, now time.Time, p path.Path
 			fmt.Sprintf("%s is not in the future (now is %s): a JWT that is already expired is refused by every server. "+
 				"Set a later time, or remove expires_at for a JWT that never expires.", planned.ValueString(), now.UTC().Format(time.RFC3339)))
 	}
+}
+
+// mapFullyKnown reports whether a map and all its elements are known.
+func mapFullyKnown(m types.Map) bool {
+	if m.IsUnknown() {
+		return false
+	}
+	for _, v := range m.Elements() {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
 }
 
 func keepersEqual(a, b types.Map) bool {

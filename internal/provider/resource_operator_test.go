@@ -299,6 +299,61 @@ func (signerKeyComparer) CompareValues(values ...any) error {
 	return nil
 }
 
+// Keepers and a grace period that are only known at apply (outputs of other resources) must
+// leave every value they decide unknown in the plan: Terraform rejects a final plan that
+// changes a value the first plan promised ("Provider produced inconsistent final plan").
+func TestAccOperator_rotationInputsUnknownWhilePlanning(t *testing.T) {
+	config := func(gen, grace string) string {
+		return fmt.Sprintf(`
+resource "terraform_data" "keepers" { input = { generation = %q } }
+resource "terraform_data" "grace" { input = %q }
+resource "natsping_operator" "test" {
+  name                     = "acme"
+  signing_key_rotation     = terraform_data.keepers.output
+  signing_key_grace_period = terraform_data.grace.output
+}`, gen, grace)
+	}
+	first, second := &captured{}, &captured{}
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:            config("1", "1h"),
+				ConfigPlanChecks:  planChecks(),
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), first.store())},
+			},
+			{
+				// Whole keepers map and grace period unknown: rotation and grace decided at apply.
+				Config: config("2", "2h"),
+				ConfigPlanChecks: planChecks(
+					plancheck.ExpectResourceAction(testOperator, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(testOperator, opAttr("signing_key")),
+					plancheck.ExpectUnknownValue(testOperator, opAttr("previous_signing_key")),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testOperator, opAttr("previous_signing_key"), first.equals()),
+					statecheck.ExpectKnownValue(testOperator, opAttr("jwt"), first.listedIn()),
+					statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), second.store()),
+				},
+			},
+			{
+				// Only the grace period unknown, while the previous key is still listed.
+				Config: config("2", "3h"),
+				ConfigPlanChecks: planChecks(
+					plancheck.ExpectResourceAction(testOperator, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(testOperator, opAttr("signing_key"), second.equals()),
+					plancheck.ExpectUnknownValue(testOperator, opAttr("previous_signing_key")),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), second.equals()),
+					statecheck.ExpectKnownValue(testOperator, opAttr("previous_signing_key"), first.equals()),
+				},
+			},
+		},
+	})
+}
+
 func TestAccOperator_import(t *testing.T) {
 	keys := []string{"public_key", "signing_key", "system_account_public_key", "system_account_signing_key", "system_user_public_key"}
 	seen := map[string]*captured{}
