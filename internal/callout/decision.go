@@ -244,13 +244,18 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	d.Expires = exp
 
 	uc := jwt.NewUserClaims(req.UserNkey)
-	uc.Name = id.Name
+	uc.Name = subjectToken(id.Name)
 	uc.IssuerAccount = m.account
 	uc.Expires = exp.Unix()
 	// Empty permissions are what makes the server apply the role's template.
 	uc.SetScoped(true)
 	uc.Tags = make(jwt.TagList, 0, len(m.tags)+1)
-	uc.Tags.Add("ping-sub:" + tagValue(id.Subject))
+	// A token without sub (client credentials) gets no ping-sub tag: a shared placeholder
+	// would give every such client the same {{tag(ping-sub)}} subjects, while a missing tag
+	// makes the server drop the templated subject.
+	if id.Subject != "" {
+		uc.Tags.Add("ping-sub:" + tagValue(id.Subject))
+	}
 	uc.Tags.Add(m.tags...)
 	out, err := uc.Encode(m.signer)
 	if err != nil {

@@ -383,3 +383,72 @@ func TestDecisionVerifierTimeout(t *testing.T) {
 		t.Fatalf("allowed=%v reason=%s error=%q", d.Allowed, d.Reason, resp.Error)
 	}
 }
+
+// TestDecisionUserNameIsOneSubjectToken guards role templates that use {{name()}}: the
+// server pastes the user JWT's name into the subject verbatim, and preferred_username may be
+// any string (OIDC Core §5.1), so a name such as ">" or "bob.>" must not become a wildcard
+// or extra subject tokens, and two different names must never give the same subject.
+func TestDecisionUserNameIsOneSubjectToken(t *testing.T) {
+	t.Parallel()
+	c := newCoreEnv(t, false)
+	names := []string{">", "*", "bob.>", "a.b", "a%2Eb", "a_b", "alice@example.com", "Alice Example", "x>y", "100%"}
+	got := map[string]string{}
+	for _, name := range names {
+		id := identity("alice", "g")
+		id.Name = name
+		e := c.engine(t, fakeVerifier{"tok-alice": id}, c.orders.mapping("m", "reader", 0, "g"))
+		data, hdr, _ := c.request(t, nil)
+		reply, d := e.handle(context.Background(), data, hdr)
+		resp := c.response(t, reply)
+		if !d.Allowed {
+			t.Fatalf("name %q: refused (%s)", name, d.Reason)
+		}
+		uc, err := jwt.DecodeUserClaims(resp.Jwt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What the server makes of the template "users.{{name()}}.inbox".
+		tokens := strings.Split("users."+uc.Name+".inbox", ".")
+		if len(tokens) != 3 || tokens[1] == "*" || tokens[1] == ">" {
+			t.Errorf("name %q became %q, which a {{name()}} template expands into tokens %q", name, uc.Name, tokens)
+		}
+		if prev, dup := got[uc.Name]; dup {
+			t.Errorf("names %q and %q both became %q", prev, name, uc.Name)
+		}
+		got[uc.Name] = name
+		if d.Identity.Name != name {
+			t.Errorf("the audit identity name is %q, want the token's %q", d.Identity.Name, name)
+		}
+	}
+	if got["Alice Example"] != "Alice Example" || got["a_b"] != "a_b" {
+		t.Errorf("names without separators or wildcards must stay as they are: %v", got)
+	}
+}
+
+// TestDecisionTagsWithoutSubject: client-credentials tokens have no sub. They must not all
+// share one ping-sub tag value, or a {{tag(ping-sub)}} template would hand every such client
+// the same subjects.
+func TestDecisionTagsWithoutSubject(t *testing.T) {
+	t.Parallel()
+	c := newCoreEnv(t, false)
+	id := identity("", "g")
+	e := c.engine(t, fakeVerifier{"tok-alice": id}, c.orders.mapping("m", "reader", 0, "g"))
+	data, hdr, _ := c.request(t, nil)
+	reply, d := e.handle(context.Background(), data, hdr)
+	resp := c.response(t, reply)
+	if !d.Allowed {
+		t.Fatalf("refused (%s)", d.Reason)
+	}
+	uc, err := jwt.DecodeUserClaims(resp.Jwt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range uc.Tags {
+		if strings.HasPrefix(tag, "ping-sub:") {
+			t.Fatalf("a token without sub got tag %q", tag)
+		}
+	}
+	if !uc.Tags.Contains("role:reader") {
+		t.Fatalf("tags %v lack the role", uc.Tags)
+	}
+}

@@ -193,3 +193,25 @@ func tagValue(s string) string {
 	}
 	return b.String()
 }
+
+// subjectToken makes a name safe for role templates that use {{name()}}: nats-server pastes
+// the user JWT's name into the subject as it is, and a name claim such as preferred_username
+// may be any string (OIDC Core §5.1), so "." would add subject tokens and "*" or ">" would
+// become wildcards over other people's subjects. Those bytes and the escape byte itself are
+// percent-encoded, which keeps the mapping one-to-one and ordinary names unchanged.
+func subjectToken(s string) string {
+	if !strings.ContainsAny(s, ".*>%") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '.', '*', '>', '%':
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
