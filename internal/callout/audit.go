@@ -92,7 +92,10 @@ type Auditor struct {
 	written atomic.Uint64
 	publish atomic.Pointer[func(subject string, data []byte) error]
 	done    chan struct{}
-	close   sync.Once
+	// mu orders Record against Close: a decision that outlives Shutdown's deadline may
+	// still record, and a send on the closed channel would panic.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type auditItem struct {
@@ -119,8 +122,15 @@ func (a *Auditor) SetPublisher(fn func(subject string, data []byte) error) {
 	a.publish.Store(&fn)
 }
 
-// Record queues one line; it returns false when the line had to be dropped.
+// Record queues one line; it returns false when the line had to be dropped (the buffer is
+// full or the auditor is closed).
 func (a *Auditor) Record(rec AuditRecord, subject string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed {
+		a.dropped.Add(1)
+		return false
+	}
 	select {
 	case a.ch <- auditItem{rec: rec, subject: subject}:
 		return true
@@ -136,9 +146,14 @@ func (a *Auditor) Dropped() uint64 { return a.dropped.Load() }
 // Written is the number of lines written.
 func (a *Auditor) Written() uint64 { return a.written.Load() }
 
-// Close writes every queued line and stops the auditor. Record must not be called after.
+// Close writes every queued line and stops the auditor; later lines are dropped.
 func (a *Auditor) Close() {
-	a.close.Do(func() { close(a.ch) })
+	a.mu.Lock()
+	if !a.closed {
+		a.closed = true
+		close(a.ch)
+	}
+	a.mu.Unlock()
 	<-a.done
 }
 

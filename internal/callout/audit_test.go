@@ -133,3 +133,19 @@ func TestAuditorPublishes(t *testing.T) {
 		t.Fatalf("published %v", published)
 	}
 }
+
+// TestAuditorRecordAfterClose: Shutdown closes the auditor when its deadline passes even if
+// a decision is still running; that decision's line must be dropped, not crash the process
+// with a send on a closed channel.
+func TestAuditorRecordAfterClose(t *testing.T) {
+	t.Parallel()
+	a := NewAuditor(io.Discard, 4)
+	a.Close()
+	if a.Record(AuditRecord{Decision: "deny"}, "") {
+		t.Fatal("a line recorded after Close was reported as queued")
+	}
+	if a.Dropped() != 1 {
+		t.Fatalf("dropped %d, want 1", a.Dropped())
+	}
+	a.Close() // a second Close is harmless too
+}
