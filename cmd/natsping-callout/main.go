@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -156,15 +155,11 @@ func reload(log *slog.Logger, svc *callout.Service, path string) {
 	}
 }
 
-// redactURLs hides passwords that NATS URLs may carry (nats://user:pass@host).
+// redactURLs hides the credentials NATS URLs may carry (see callout.RedactURL).
 func redactURLs(urls []string) []string {
 	out := make([]string, len(urls))
 	for i, raw := range urls {
-		if u, err := url.Parse(raw); err == nil {
-			out[i] = u.Redacted()
-		} else {
-			out[i] = "(unparsable URL)"
-		}
+		out[i] = callout.RedactURL(raw)
 	}
 	return out
 }

@@ -211,3 +211,23 @@ func TestRunServesReloadsAndStops(t *testing.T) {
 		t.Fatalf("audit file not created: %v", err)
 	}
 }
+
+// TestRedactURLs: a NATS URL's user info is a secret either way: user:password, or a lone
+// user part, which nats clients send as the auth token.
+func TestRedactURLs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want, secret string
+	}{
+		{in: "nats://alice:s3cret@nats.example.com:4222", want: "nats://alice:xxxxx@nats.example.com:4222", secret: "s3cret"},
+		{in: "nats://t0ken-value@nats.example.com:4222", want: "nats://xxxxx@nats.example.com:4222", secret: "t0ken-value"},
+		{in: "tls://nats.example.com:4222", want: "tls://nats.example.com:4222"},
+		{in: "nats://%zz@host", want: "(unparsable URL)"},
+	}
+	for _, tc := range tests {
+		got := redactURLs([]string{tc.in})[0]
+		if got != tc.want || (tc.secret != "" && strings.Contains(got, tc.secret)) {
+			t.Errorf("redactURLs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -71,9 +72,9 @@ func (s *Service) dial(urls []string, queue, ujwt string, sign nats.SignatureHan
 		// A transient "authorization violation" (account JWT not yet pushed) must not
 		// end the process: nats.go otherwise stops after two identical auth errors.
 		nats.IgnoreAuthErrorAbort(),
-		nats.ConnectHandler(func(nc *nats.Conn) { log.Info("connected to NATS", "url", nc.ConnectedUrlRedacted()) }),
+		nats.ConnectHandler(func(nc *nats.Conn) { log.Info("connected to NATS", "url", RedactURL(nc.ConnectedUrl())) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("disconnected from NATS", "error", err) }),
-		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted()) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("reconnected to NATS", "url", RedactURL(nc.ConnectedUrl())) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
 			if sub != nil {
@@ -247,6 +248,22 @@ func parseCreds(creds string) (string, interface{ Sign([]byte) ([]byte, error) }
 		return "", nil, errors.New("nats.creds: no user seed (SU…) found; pass the whole creds file of the callout service user")
 	}
 	return ujwt, kp, nil
+}
+
+// RedactURL hides the credentials a NATS URL may carry: the password of
+// nats://user:pass@host, and the whole user part of nats://token@host, which NATS clients
+// send as the auth token (url.URL.Redacted, and so nats.go's ConnectedUrlRedacted, keep it).
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); !hasPassword {
+			u.User = url.User("xxxxx")
+		}
+	}
+	return u.Redacted()
 }
 
 func joinURLs(urls []string) string {
