@@ -140,6 +140,19 @@ func (b *accountSpecBuilder) known(top string, v attr.Value) bool {
 	return !v.IsNull()
 }
 
+// fullyKnown reports whether the values and everything nested in them are known; otherwise it
+// records top as unknown, so that nothing is converted into Go values that cannot hold unknowns.
+func (b *accountSpecBuilder) fullyKnown(top string, vs ...attr.Value) bool {
+	for _, v := range vs {
+		tv, err := v.ToTerraformValue(b.ctx)
+		if err != nil || !tv.IsFullyKnown() {
+			b.unknown[top] = true
+			return false
+		}
+	}
+	return true
+}
+
 func (b *accountSpecBuilder) str(top string, v types.String) string {
 	if !b.known(top, v) {
 		return ""
@@ -290,7 +303,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 		})
 	}
 	var perms permissionsModel
-	if b.object("default_permissions", m.DefaultPermissions, &perms) {
+	if b.fullyKnown("default_permissions", m.DefaultPermissions) && b.object("default_permissions", m.DefaultPermissions, &perms) {
 		p, d := perms.toDomain(ctx)
 		b.diags.Append(d...)
 		spec.DefaultPermissions = p
@@ -306,17 +319,20 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 			role.PublicKey = pub
 		}
 		var rp permissionsModel
-		if b.object("roles", r.Permissions, &rp) {
+		if b.fullyKnown("roles", r.Permissions) && b.object("roles", r.Permissions, &rp) {
 			p, d := rp.toDomain(ctx)
 			b.diags.Append(d...)
 			role.Permissions = p
 		}
-		l, d := userLimitsModel{
+		limits := userLimitsModel{
 			MaxSubscriptions: r.MaxSubscriptions, MaxData: r.MaxData, MaxPayload: r.MaxPayload, Bearer: r.Bearer,
 			AllowedConnectionTypes: r.AllowedConnectionTypes, SourceNetworks: r.SourceNetworks,
-		}.toDomain(ctx)
-		b.diags.Append(d...)
-		role.Limits = l
+		}
+		if b.fullyKnown("roles", r.MaxSubscriptions, r.MaxData, r.MaxPayload, r.Bearer, r.AllowedConnectionTypes, r.SourceNetworks) {
+			l, d := limits.toDomain(ctx)
+			b.diags.Append(d...)
+			role.Limits = l
+		}
 		spec.Roles = append(spec.Roles, role)
 	}
 	var auth accountAuthorizationModel

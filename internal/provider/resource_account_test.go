@@ -269,6 +269,69 @@ func TestAccAccount_changeOperatorSigner(t *testing.T) {
 	})
 }
 
+// Permission subjects and role limits built from values not known yet (count.index while
+// validating, another resource's output while planning) are checked at apply instead of
+// failing the plan with a value conversion error.
+func TestAccAccount_permissionsUnknownWhilePlanning(t *testing.T) {
+	_, seed := testAccOperatorSeed(t)
+	config := fmt.Sprintf(`
+locals { teams = ["blue"] }
+resource "terraform_data" "team" { input = "green" }
+resource "terraform_data" "net" { input = "10.0.0.0/8" }
+resource "natsping_account" "test" {
+  count           = length(local.teams)
+  name            = "A"
+  operator_signer = %q
+  default_permissions = {
+    sub_allow = ["_INBOX.${local.teams[count.index]}.>"]
+    response  = terraform_data.team.output == "" ? null : { max_msgs = 2 }
+  }
+  roles = [{
+    name            = "reader"
+    permissions     = { sub_allow = ["orders.${local.teams[count.index]}.>", "orders.${terraform_data.team.output}.>"] }
+    source_networks = [terraform_data.net.output]
+  }]
+}`, seed)
+	const res = "natsping_account.test[0]"
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigPlanChecks: accountPlan(
+				plancheck.ExpectResourceAction(res, plancheck.ResourceActionCreate),
+				plancheck.ExpectUnknownValue(res, acctAttr("jwt")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(res, acctAttr("jwt"), accountClaims(func(c *jwt.AccountClaims) error {
+					if got := c.DefaultPermissions.Sub.Allow; len(got) != 1 || got[0] != "_INBOX.blue.>" {
+						return fmt.Errorf("default sub allow = %v, want [_INBOX.blue.>]", got)
+					}
+					if c.DefaultPermissions.Resp == nil || c.DefaultPermissions.Resp.MaxMsgs != 2 {
+						return fmt.Errorf("default response permission = %+v, want max_msgs 2", c.DefaultPermissions.Resp)
+					}
+					for _, k := range c.SigningKeys.Keys() {
+						scope, _ := c.SigningKeys.GetScope(k)
+						us, ok := scope.(*jwt.UserScope)
+						if !ok {
+							continue
+						}
+						allow := strings.Join(us.Template.Sub.Allow, ",")
+						if !strings.Contains(allow, "orders.blue.>") || !strings.Contains(allow, "orders.green.>") {
+							return fmt.Errorf("role template sub allow = %v", us.Template.Sub.Allow)
+						}
+						if src := strings.Join(us.Template.Src, ","); src != "10.0.0.0/8" {
+							return fmt.Errorf("role source networks = %q", src)
+						}
+						return nil
+					}
+					return fmt.Errorf("no role in the account JWT")
+				})),
+			},
+		}},
+	})
+}
+
 func TestAccAccount_roles(t *testing.T) {
 	_, seed := testAccOperatorSeed(t)
 	config := func(roles ...string) string {
