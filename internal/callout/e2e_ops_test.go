@@ -300,3 +300,43 @@ func TestServiceReloadUnderLoadRefusesNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestServiceReloadKeepsKeysWhenTheKeySourceIsUnchanged: a reload that only tightens the token
+// policy must not throw away the issuer's cached keys. Otherwise every token waits for a new
+// JWKS fetch, and while the issuer is unreachable the reload alone refuses everyone.
+func TestServiceReloadKeepsKeysWhenTheKeySourceIsUnchanged(t *testing.T) {
+	t.Parallel()
+	idp := pingonetest.New(pingonetest.Options{})
+	e := newNATSEnv(t, envOptions{xkey: true})
+	doc := e.doc(issuerFor(idp), e.orders.mapping("devs", "reader", 0, "developers"))
+	s, audit := startService(t, doc, Options{})
+	first := idp.IssueToken(pingonetest.TokenOptions{Groups: []string{"developers"}})
+	nc, err := e.connectToken(first, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	audit.waitRecord(t, first)
+
+	idp.Close() // the issuer is unreachable from now on
+	next := e.doc(issuerFor(idp), e.orders.mapping("devs", "reader", 0, "developers"))
+	next.Issuer.ForbiddenScopes = append(next.Issuer.ForbiddenScopes, "p1:update:env")
+	next.Issuer.ClockSkew = calloutconfig.Duration(45 * time.Second)
+	if err := s.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	second := idp.IssueToken(pingonetest.TokenOptions{Groups: []string{"developers"}, Extra: map[string]any{"jti": "after-reload"}})
+	nc, err = e.connectToken(second, "")
+	if err != nil {
+		t.Fatalf("after a policy-only reload with the issuer down: %v (audit: %+v)", err, audit.waitRecord(t, second))
+	}
+	nc.Close()
+	if err := s.Ready(); err != nil {
+		t.Fatalf("not ready after the reload: %v", err)
+	}
+	forbidden := idp.IssueToken(pingonetest.TokenOptions{Groups: []string{"developers"}, Scope: "openid p1:update:env"})
+	if nc, err := e.connectToken(forbidden, ""); err == nil {
+		nc.Close()
+		t.Fatal("the reloaded policy was not applied: a forbidden scope got in")
+	}
+}

@@ -35,11 +35,20 @@ func PolicyFromIssuer(iss calloutconfig.Issuer) oidc.Policy {
 }
 
 // newIssuerRuntime builds the verifier for an issuer section: a pinned JWKS never fetches;
-// otherwise the JWKS is fetched now and refreshed in the background until close.
-func newIssuerRuntime(iss calloutconfig.Issuer, now func() time.Time, cacheSize int) (*issuerRuntime, error) {
-	rt := &issuerRuntime{}
+// otherwise the JWKS is fetched now and refreshed in the background until close. When prev
+// fetches from the same source (URL, CA bundle, refresh limit), its key set and background
+// refresh are taken over instead, so a reload that only changes the token policy keeps
+// the cached keys: a fresh set would refuse every token until its first fetch succeeds.
+func newIssuerRuntime(iss calloutconfig.Issuer, now func() time.Time, cacheSize int, prev *issuerRuntime) (*issuerRuntime, error) {
+	source, err := keySourceKey(iss)
+	if err != nil {
+		return nil, err
+	}
+	rt := &issuerRuntime{keySource: source}
 	var keys oidc.KeySet
-	if len(iss.PinnedJWKS) > 0 {
+	if prev != nil && prev.keys != nil && prev.keySource == source {
+		keys, rt.keys = prev.keys, prev.keys
+	} else if len(iss.PinnedJWKS) > 0 {
 		static, err := oidc.NewStaticKeySet(iss.PinnedJWKS)
 		if err != nil {
 			return nil, err
@@ -67,12 +76,29 @@ func newIssuerRuntime(iss calloutconfig.Issuer, now func() time.Time, cacheSize 
 		return nil, err
 	}
 	rt.verifier = v
-	if rt.keys != nil {
+	if rt.keys != nil && rt.keys == prev.sharedKeys() {
+		rt.stop = prev.stop
+	} else if rt.keys != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		rt.stop = cancel
 		go rt.keys.Run(ctx)
 	}
 	return rt, nil
+}
+
+// keySourceKey identifies where an issuer section's keys come from.
+func keySourceKey(iss calloutconfig.Issuer) (string, error) {
+	b, err := json.Marshal(struct {
+		JWKSURL     string
+		Pinned      json.RawMessage
+		CABundlePEM string
+		Insecure    bool
+		MinRefresh  calloutconfig.Duration
+	}{iss.JWKSURL, iss.PinnedJWKS, iss.CABundlePEM, iss.AllowInsecureHTTP, iss.JWKSMinRefreshInterval})
+	if err != nil {
+		return "", fmt.Errorf("issuer: %w", err)
+	}
+	return string(b), nil
 }
 
 // issuerKey identifies an issuer section, so a reload that leaves it alone keeps the

@@ -81,16 +81,34 @@ type runState struct {
 // issuerRuntime is the token verifier for one issuer section and, when keys are fetched,
 // the key set whose background refresh it owns.
 type issuerRuntime struct {
-	key      string // the issuer section as JSON: equal sections share a runtime
-	verifier Verifier
-	keys     *oidc.RemoteKeySet
-	stop     context.CancelFunc
+	key       string // the issuer section as JSON: equal sections share a runtime
+	keySource string // where the keys come from: equal sources share the key set
+	verifier  Verifier
+	keys      *oidc.RemoteKeySet
+	stop      context.CancelFunc
 }
 
 func (r *issuerRuntime) close() {
 	if r.stop != nil {
 		r.stop()
 	}
+}
+
+// sharedKeys is r's remote key set, or nil (also for a nil r).
+func (r *issuerRuntime) sharedKeys() *oidc.RemoteKeySet {
+	if r == nil {
+		return nil
+	}
+	return r.keys
+}
+
+// release closes prev when next has not taken over its key set; a taken-over key set keeps
+// its background refresh, which next now owns.
+func release(prev, next *issuerRuntime) {
+	if prev == next || (prev.keys != nil && prev.keys == next.keys) {
+		return
+	}
+	prev.close()
 }
 
 // New checks doc, builds its verifier and signing keys, and returns a service that is not
@@ -138,23 +156,29 @@ func (s *Service) build(doc *calloutconfig.Document, prev *runState) (*runState,
 	if err != nil {
 		return nil, err
 	}
-	var iss *issuerRuntime
-	if prev != nil && prev.iss.key == key {
-		iss = prev.iss
+	var iss, prevIss *issuerRuntime
+	if prev != nil {
+		prevIss = prev.iss
+	}
+	if prevIss != nil && prevIss.key == key {
+		iss = prevIss
 	} else if s.opts.NewVerifier != nil {
 		v, err := s.opts.NewVerifier(doc.Issuer)
 		if err != nil {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 		iss = &issuerRuntime{key: key, verifier: v}
-	} else if iss, err = newIssuerRuntime(doc.Issuer, s.opts.Now, s.opts.TokenCacheSize); err != nil {
+	} else if iss, err = newIssuerRuntime(doc.Issuer, s.opts.Now, s.opts.TokenCacheSize, prevIss); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
 	iss.key = key
 	eng, err := newEngine(doc, iss.verifier, s.opts.Now)
 	if err != nil {
-		if prev == nil || iss != prev.iss {
+		if prevIss == nil {
 			iss.close()
+		} else {
+			// The running configuration stays; only what iss started on its own goes.
+			release(iss, prevIss)
 		}
 		return nil, err
 	}
@@ -227,7 +251,7 @@ func (s *Service) reload(doc *calloutconfig.Document) error {
 		return err
 	}
 	s.state.Store(next)
-	if next.iss != prev.iss {
+	if next.iss != prev.iss && (prev.iss.keys == nil || prev.iss.keys != next.iss.keys) {
 		if prev.iss.keys != nil {
 			st := prev.iss.keys.Stats()
 			s.statsMu.Lock()
@@ -236,8 +260,8 @@ func (s *Service) reload(doc *calloutconfig.Document) error {
 			s.retired.SuppressedRefreshes += st.SuppressedRefreshes
 			s.statsMu.Unlock()
 		}
-		prev.iss.close()
 	}
+	release(prev.iss, next.iss)
 	s.log.Info("configuration reloaded", "mappings", len(doc.Mappings), "issuer_changed", next.iss != prev.iss)
 	return nil
 }
