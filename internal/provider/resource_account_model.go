@@ -144,8 +144,7 @@ func (b *accountSpecBuilder) known(top string, v attr.Value) bool {
 // records top as unknown, so that nothing is converted into Go values that cannot hold unknowns.
 func (b *accountSpecBuilder) fullyKnown(top string, vs ...attr.Value) bool {
 	for _, v := range vs {
-		tv, err := v.ToTerraformValue(b.ctx)
-		if err != nil || !tv.IsFullyKnown() {
+		if !valueFullyKnown(b.ctx, v) {
 			b.unknown[top] = true
 			return false
 		}

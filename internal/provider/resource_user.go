@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 )
@@ -29,10 +31,10 @@ type userResource struct{ data *ProviderData }
 
 // userInputsModel is what natsping_user and the ephemeral natsping_user_creds share.
 type userInputsModel struct {
-	Name        types.String      `tfsdk:"name"`
-	Signer      types.String      `tfsdk:"signer"`
-	Account     types.String      `tfsdk:"account"`
-	Permissions *permissionsModel `tfsdk:"permissions"`
+	Name        types.String `tfsdk:"name"`
+	Signer      types.String `tfsdk:"signer"`
+	Account     types.String `tfsdk:"account"`
+	Permissions types.Object `tfsdk:"permissions"`
 	userLimitsModel
 	Tags      types.Set         `tfsdk:"tags"`
 	ExpiresAt timetypes.RFC3339 `tfsdk:"expires_at"`
@@ -182,6 +184,12 @@ func (in *userInputsModel) planSigning(ctx context.Context, out *userSigningMode
 	return signer
 }
 
+// valueFullyKnown reports whether v and everything nested in it are known.
+func valueFullyKnown(ctx context.Context, v attr.Value) bool {
+	tv, err := v.ToTerraformValue(ctx)
+	return err == nil && tv.IsFullyKnown()
+}
+
 func nullIfEmpty(s string) types.String {
 	if s == "" {
 		return types.StringNull()
@@ -197,8 +205,18 @@ func (in *userInputsModel) knownSpec(ctx context.Context) (natsjwt.UserSpec, boo
 
 func (in *userInputsModel) spec(ctx context.Context) (natsjwt.UserSpec, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	perms, d := in.Permissions.toDomain(ctx)
-	diags.Append(d...)
+	var perms natsjwt.Permissions
+	switch {
+	case !valueFullyKnown(ctx, in.Permissions):
+		// Only while planning: a permissions object, or a part of it, that is not known yet.
+		diags.AddError("Unknown input", "The permissions are not known yet.")
+	case !in.Permissions.IsNull():
+		var m permissionsModel
+		diags.Append(in.Permissions.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+		p, d := m.toDomain(ctx)
+		diags.Append(d...)
+		perms = p
+	}
 	limits, d := in.userLimitsModel.toDomain(ctx)
 	diags.Append(d...)
 	spec := natsjwt.UserSpec{

@@ -51,6 +51,44 @@ func userClaims(check func(*jwt.UserClaims) error) knownvalue.Check {
 	})
 }
 
+// A permissions object that is partly unknown while planning (here its response block and a
+// subject naming a key generated in the same apply) is signed at apply, not refused.
+func TestAccUser_permissionsUnknownWhilePlanning(t *testing.T) {
+	acc := newTestAccount(t)
+	config := fmt.Sprintf(`
+resource "terraform_data" "svc" { input = "orders" }
+resource "natsping_user" "test" {
+  name   = "svc"
+  signer = %q
+  permissions = {
+    pub_allow = ["svc.${terraform_data.svc.output}.>"]
+    response  = terraform_data.svc.output == "" ? null : { max_msgs = 2 }
+  }
+}`, acc.skSigner)
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigPlanChecks: planChecks(
+				plancheck.ExpectResourceAction(testUser, plancheck.ResourceActionCreate),
+				plancheck.ExpectUnknownValue(testUser, opAttr("jwt")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(testUser, opAttr("jwt"), userClaims(func(c *jwt.UserClaims) error {
+					if len(c.Pub.Allow) != 1 || c.Pub.Allow[0] != "svc.orders.>" {
+						return fmt.Errorf("pub allow = %v, want [svc.orders.>]", c.Pub.Allow)
+					}
+					if c.Resp == nil || c.Resp.MaxMsgs != 2 {
+						return fmt.Errorf("response permission = %+v, want max_msgs 2", c.Resp)
+					}
+					return nil
+				})),
+			},
+		}},
+	})
+}
+
 func TestAccUser_signersAndUpdates(t *testing.T) {
 	acc := newTestAccount(t)
 	keyStable := statecheck.CompareValue(compare.ValuesSame())
