@@ -119,7 +119,13 @@ func ValidatePublicKey(s string, want KeyKind) error {
 	if s == "" {
 		return fmt.Errorf("the public key is empty; expected an %s public key starting with %q", want, want.PublicPrefix())
 	}
-	if strings.HasPrefix(s, "S") && nkeys.IsValidEncoding([]byte(s)) {
+	// Secrets put here by mistake are described, never shown: callers put this error into
+	// diagnostics, which Terraform prints unredacted.
+	if strings.Contains(s, signerTokenPrefix) {
+		return fmt.Errorf("this is a signer (it contains a seed), not a public key; pass the %s public key (%s…), e.g. the public_key output instead of signer", want, want.PublicPrefix())
+	}
+	if strings.HasPrefix(strings.TrimSpace(s), "S") {
+		// Public keys never start with S; a value that does is a seed, possibly mistyped.
 		return fmt.Errorf("this is a seed, not a public key; pass the %s public key (%s…) and keep seeds out of plain attributes", want, want.PublicPrefix())
 	}
 	if _, err := nkeys.Decode(nkeys.PrefixByte(want), []byte(s)); err != nil {
