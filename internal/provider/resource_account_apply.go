@@ -206,12 +206,8 @@ func (r *accountResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	signing, err := natsjwt.ParseSigner(state.Signer.ValueString(), natsjwt.KindAccount)
-	if err != nil || signing.IsIdentity() {
-		// State written before accounts had a signing key: add one now, in this planned update.
-		signing, err = newAccountSigningKey(pub)
-	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the account signing key", err.Error())
+		resp.Diagnostics.AddError("Corrupt account signer in state", err.Error()+". This is always a bug in the provider.")
 		return
 	}
 	r.sign(ctx, &plan, pub, state.Seed.ValueString(), signing, existing, &resp.Diagnostics)
