@@ -68,16 +68,11 @@ type accountJetStreamTierModel struct {
 	MaxBytesRequired     types.Bool  `tfsdk:"max_bytes_required"`
 }
 
+// accountJetStreamModel is the untiered limits plus the per-replica tiers; the framework
+// maps the embedded struct's fields as if they were declared here.
 type accountJetStreamModel struct {
-	MemoryStorage        types.Int64 `tfsdk:"memory_storage"`
-	DiskStorage          types.Int64 `tfsdk:"disk_storage"`
-	MaxStreams           types.Int64 `tfsdk:"max_streams"`
-	MaxConsumers         types.Int64 `tfsdk:"max_consumers"`
-	MaxAckPending        types.Int64 `tfsdk:"max_ack_pending"`
-	MemoryMaxStreamBytes types.Int64 `tfsdk:"memory_max_stream_bytes"`
-	DiskMaxStreamBytes   types.Int64 `tfsdk:"disk_max_stream_bytes"`
-	MaxBytesRequired     types.Bool  `tfsdk:"max_bytes_required"`
-	Tiers                types.Map   `tfsdk:"tiers"`
+	accountJetStreamTierModel
+	Tiers types.Map `tfsdk:"tiers"`
 }
 
 type accountExportModel struct {
@@ -254,11 +249,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 	}
 	var js accountJetStreamModel
 	if b.object("jetstream", m.JetStream, &js) {
-		spec.JetStream = &natsjwt.JetStreamSpec{JetStreamLimits: b.jetStreamLimits(accountJetStreamTierModel{
-			MemoryStorage: js.MemoryStorage, DiskStorage: js.DiskStorage, MaxStreams: js.MaxStreams,
-			MaxConsumers: js.MaxConsumers, MaxAckPending: js.MaxAckPending, MemoryMaxStreamBytes: js.MemoryMaxStreamBytes,
-			DiskMaxStreamBytes: js.DiskMaxStreamBytes, MaxBytesRequired: js.MaxBytesRequired,
-		})}
+		spec.JetStream = &natsjwt.JetStreamSpec{JetStreamLimits: b.jetStreamLimits(js.accountJetStreamTierModel)}
 		if b.known("jetstream", js.Tiers) {
 			spec.JetStream.Tiers = map[string]natsjwt.JetStreamLimits{}
 			for name, v := range js.Tiers.Elements() {
