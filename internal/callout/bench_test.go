@@ -2,6 +2,7 @@ package callout
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -275,10 +276,19 @@ func BenchmarkFloor(b *testing.B) {
 // same embedded server. One op is one storm of each kind; the ratio of connect rates and
 // the latency percentiles are reported as metrics.
 func BenchmarkConnectStorm(b *testing.B) {
+	// xkey=off shows what the encryption of requests and replies costs the whole path.
+	for _, xkey := range []bool{true, false} {
+		b.Run(fmt.Sprintf("xkey=%v", map[bool]string{true: "on", false: "off"}[xkey]), func(b *testing.B) {
+			connectStorm(b, xkey)
+		})
+	}
+}
+
+func connectStorm(b *testing.B, xkey bool) {
 	const stormClients = 50
 	idp := pingonetest.New(pingonetest.Options{})
 	b.Cleanup(idp.Close)
-	e := newNATSEnv(b, envOptions{xkey: true})
+	e := newNATSEnv(b, envOptions{xkey: xkey})
 	doc := e.doc(issuerFor(idp), e.orders.mapping("orders-readers", "reader", 0, "order-readers"))
 	startService(b, doc, Options{AuditWriter: io.Discard})
 	tokens := make([]string, stormClients)
