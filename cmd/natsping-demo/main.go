@@ -19,6 +19,7 @@ func main() {
 	cli := flag.String("cli", os.Getenv("NATSPING_TF_CLI"), "path to the tofu or terraform binary")
 	config := flag.String("config", "examples/quickstart", "Terraform configuration to apply")
 	keep := flag.Bool("keep", false, "keep the work directory (state, configs, logs) for inspection")
+	holdOpen := flag.Bool("hold", false, "after the scenarios, keep the issuer, nats-server and callout running (prints tokens) until Ctrl-C")
 	flag.Parse()
 	if *cli == "" {
 		fmt.Fprintln(os.Stderr, "natsping-demo: pass -cli <path to tofu or terraform> (make demo does this)")
@@ -41,7 +42,7 @@ func main() {
 	defer stop()
 
 	res, err := demo.Run(ctx, demo.Config{
-		Root: root, ConfigDir: filepath.Join(root, *config), CLI: *cli, WorkDir: work, Out: os.Stdout,
+		Root: root, ConfigDir: filepath.Join(root, *config), CLI: *cli, WorkDir: work, Out: os.Stdout, Hold: *holdOpen,
 	})
 	if err == nil {
 		err = res.Passed()

@@ -48,6 +48,8 @@ type Config struct {
 	// WorkDir receives binaries, the workspace, the server directory and the callout config.
 	WorkDir string
 	Out     io.Writer
+	// Hold keeps everything running after the scenarios, for trying other clients by hand.
+	Hold bool
 }
 
 // Result is what a test checks; the demo prints the same facts as it goes.
@@ -238,7 +240,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, l := range res.AuditLines {
 		fmt.Fprintf(out, "    %s\n", l)
 	}
+	if cfg.Hold {
+		hold(ctx, out, url, token([]string{"nats-readers"}, "alice"), token([]string{"nats-writers"}, "bob"))
+	}
 	return res, nil
+}
+
+// hold keeps the issuer, server and callout running so a person can try clients of their own
+// (the nats CLI, nats.js, …) with fresh Ping tokens, until ctx ends (Ctrl-C).
+func hold(ctx context.Context, out io.Writer, url, readerToken, writerToken string) {
+	fmt.Fprintf(out, "\n==> holding: everything keeps running until Ctrl-C\n"+
+		"    nats-server: %s\n"+
+		"    reader token (group nats-readers, 15 minutes): %s\n"+
+		"    writer token (group nats-writers, 15 minutes): %s\n"+
+		"    try: nats --server %s --token \"$WRITER\" pub orders.created hello\n"+
+		"         nats --server %s --token \"$READER\" sub 'orders.>'\n",
+		url, readerToken, writerToken, url, url)
+	<-ctx.Done()
 }
 
 // Passed reports whether every scenario behaved as the product promises.
