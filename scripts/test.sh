@@ -53,7 +53,7 @@ fi
 if terraform_bin=$(command -v terraform); then
   if [ -n "$tofu" ]; then
     stage "acceptance tests with $("$terraform_bin" version 2>/dev/null | head -n 1)" \
-      env TF_ACC_TERRAFORM_PATH="$terraform_bin" go test ./internal/provider/ -run TestAcc -count=1 -timeout 45m
+      env TF_ACC_TERRAFORM_PATH="$terraform_bin" go test ./internal/provider/ ./internal/demo/ -run TestAcc -count=1 -timeout 45m
   else
     skip "acceptance tests with terraform" "acceptance environment not set up"
   fi
