@@ -121,6 +121,13 @@ type cluster struct {
 
 func startCluster(tb testing.TB, op *operator, size int) *cluster {
 	tb.Helper()
+	return startClusterDeletes(tb, op, size, false)
+}
+
+// startClusterDeletes starts a cluster whose full resolvers honour delete requests when
+// allowDelete is set.
+func startClusterDeletes(tb testing.TB, op *operator, size int, allowDelete bool) *cluster {
+	tb.Helper()
 	c := &cluster{op: op}
 	routes := ""
 	for i := range size {
@@ -128,7 +135,7 @@ func startCluster(tb testing.TB, op *operator, size int) *cluster {
 		out, err := serverconfig.Render(serverconfig.Input{
 			OperatorJWT: op.jwt,
 			AccountJWTs: []string{op.sysJWT},
-			Resolver:    serverconfig.Resolver{Type: serverconfig.ResolverFull, Dir: filepath.Join(dir, "jwt")},
+			Resolver:    serverconfig.Resolver{Type: serverconfig.ResolverFull, Dir: filepath.Join(dir, "jwt"), AllowDelete: allowDelete},
 			ServerName:  fmt.Sprintf("n%d", i+1),
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 // Package resolver keeps live nats-server full account resolvers in sync: it pushes account
 // JWTs with $SYS.REQ.CLAIMS.UPDATE and reads back what the servers hold with
-// $SYS.REQ.ACCOUNT.<id>.CLAIMS.LOOKUP, over a connection of the operator's system user.
+// $SYS.REQ.ACCOUNT.<id>.CLAIMS.LOOKUP, deletes accounts with an operator-signed
+// $SYS.REQ.CLAIMS.DELETE, over a connection of the operator's system user.
 //
 // Every server with a full resolver answers every request, so a request is complete only when
 // all of them have answered. Requests are pipelined on one connection (many in flight, one
@@ -30,7 +31,7 @@ const (
 	DefaultWindow  = 1024
 )
 
-// Options tune Push, Lookup and Discover. The zero value uses the defaults.
+// Options tune Push, Delete, Lookup and Discover. The zero value uses the defaults.
 type Options struct {
 	// Timeout is how long one request waits for all servers to answer. Default 10s.
 	Timeout time.Duration
@@ -68,12 +69,13 @@ type Report struct {
 	Accounts  []AccountResult
 }
 
-// AccountResult is the outcome of pushing one account JWT.
+// AccountResult is the outcome of pushing (Push) or deleting (Delete) one account.
 type AccountResult struct {
 	// Account is the account public key (the JWT's subject), or the JWT's position when it
 	// does not decode.
 	Account string
-	// Stored lists the names of the servers that stored the JWT.
+	// Stored lists the names of the servers that stored the JWT, or for Delete, that deleted
+	// the account.
 	Stored []string
 	// Refused lists the servers that refused the JWT, with their reason.
 	Refused []ServerError
@@ -82,6 +84,8 @@ type AccountResult struct {
 	// Invalid is set when the JWT was not sent at all, because the servers would refuse it
 	// or it would never work (not an account JWT, or signed by a key they do not trust).
 	Invalid error
+
+	deleting bool // the result of Delete: messages speak of deleting, not pushing
 }
 
 // ServerError is one server's refusal, as it reported it.
@@ -95,17 +99,24 @@ type ServerError struct {
 // none refused it. Missing servers alone are not an error: full resolvers exchange JWTs
 // among themselves (every resolver interval), so a server that missed the push catches up.
 func (r AccountResult) Err() error {
+	pushed, update := "pushed", "update"
+	if r.deleting {
+		pushed, update = "deleted", "deletion"
+	}
 	switch {
 	case r.Invalid != nil:
-		return fmt.Errorf("account %s was not pushed: %w", r.Account, r.Invalid)
+		return fmt.Errorf("account %s was not %s: %w", r.Account, pushed, r.Invalid)
 	case len(r.Refused) > 0:
 		msgs := make([]string, len(r.Refused))
 		for i, e := range r.Refused {
 			msgs[i] = fmt.Sprintf("%s: %s (code %d)", e.Server, e.Description, e.Code)
 		}
+		if r.deleting {
+			return fmt.Errorf("deleting account %s was refused by %s", r.Account, strings.Join(msgs, "; "))
+		}
 		return fmt.Errorf("account %s was refused by %s", r.Account, strings.Join(msgs, "; "))
 	case len(r.Stored) == 0:
-		return fmt.Errorf("account %s: none of the %d full resolvers confirmed the update in time", r.Account, r.Missing)
+		return fmt.Errorf("account %s: none of the %d full resolvers confirmed the %s in time", r.Account, r.Missing, update)
 	}
 	return nil
 }

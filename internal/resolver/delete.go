@@ -1,0 +1,161 @@
+package resolver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+)
+
+const subjClaimsDelete = "$SYS.REQ.CLAIMS.DELETE"
+
+// deleteDisabled is how nats-server refuses deletes when its full resolver lacks
+// allow_delete (server/accounts.go handleDeleteRequest).
+const deleteDisabled = "delete must be enabled in server config"
+
+// Delete removes accounts from the full resolvers behind nc (a system account connection)
+// with $SYS.REQ.CLAIMS.DELETE. The servers honour the request only when it is a JWT that the
+// operator identity or one of its signing keys issued about itself (subject = issuer), and
+// only when their resolver runs with allow_delete: true.
+//
+// A server answers a delete request as a whole, not per account, so every account is its own
+// request (pipelined like pushes): a refusal then names the account it is about. Deleting an
+// account a server does not hold succeeds, which keeps a retried delete harmless. In the
+// Report, AccountResult.Stored lists the servers that deleted the account.
+func Delete(ctx context.Context, nc *nats.Conn, accounts []string, operator *natsjwt.Signer, opts Options) (Report, error) {
+	opts = opts.withDefaults()
+	if operator == nil {
+		return Report{}, fmt.Errorf("deleting accounts needs the operator's signer")
+	}
+	if operator.Kind != natsjwt.KindOperator {
+		return Report{}, fmt.Errorf("deleting accounts needs an operator key (SO… seed), got a %s key", operator.Kind)
+	}
+	resolvers, err := Discover(ctx, nc, opts)
+	if err != nil {
+		return Report{}, err
+	}
+	trust := opts.Trust
+	if trust == nil {
+		t, err := FetchTrust(ctx, nc, opts.Timeout)
+		if err != nil {
+			return Report{Resolvers: resolvers}, err
+		}
+		trust = &t
+	}
+	if err := trust.checkDeleter(operator.PublicKey); err != nil {
+		return Report{Resolvers: resolvers}, err
+	}
+
+	report := Report{Resolvers: resolvers, Accounts: make([]AccountResult, len(accounts))}
+	var reqs []request
+	var reqAccount []int
+	first := map[string]int{} // account → index of the account that carries its request
+	dups := map[int]int{}
+	for i, acc := range accounts {
+		res := &report.Accounts[i]
+		res.Account, res.deleting = acc, true
+		if err := natsjwt.ValidatePublicKey(acc, natsjwt.KindAccount); err != nil {
+			res.Invalid = err
+			continue
+		}
+		if j, dup := first[acc]; dup {
+			dups[i] = j
+			continue
+		}
+		first[acc] = i
+		token, err := deleteRequest(acc, operator)
+		if err != nil {
+			res.Invalid = err
+			continue
+		}
+		reqs = append(reqs, request{subject: subjClaimsDelete, data: []byte(token)})
+		reqAccount = append(reqAccount, i)
+	}
+
+	answered := make([]map[string]bool, len(reqs))
+	states, err := pipeline(ctx, nc, reqs, opts.Window, opts.Timeout, func(i int, m *nats.Msg) bool {
+		res := &report.Accounts[reqAccount[i]]
+		if isNoResponders(m) {
+			res.Refused = append(res.Refused, ServerError{Server: "(none)", Code: 503, Description: "no server listens on " + subjClaimsDelete})
+			return true
+		}
+		var resp updateResponse
+		if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Server == nil {
+			return false
+		}
+		if answered[i] == nil {
+			answered[i] = make(map[string]bool, resolvers)
+		}
+		if answered[i][resp.Server.ID] {
+			return false
+		}
+		answered[i][resp.Server.ID] = true
+		name := serverName(resp.Server)
+		switch {
+		case resp.Error != nil:
+			desc := resp.Error.Description
+			if strings.Contains(desc, deleteDisabled) {
+				desc += "; set `allow_delete: true` in that server's resolver block (natsping_server_config: " +
+					"`allow_delete = true` in `resolver`) and reload it"
+			}
+			res.Refused = append(res.Refused, ServerError{Server: name, Code: resp.Error.Code, Description: desc})
+		case resp.Data != nil && resp.Data.Code == 200:
+			res.Stored = append(res.Stored, name)
+		default:
+			res.Refused = append(res.Refused, ServerError{Server: name, Description: "unexpected answer: " + string(m.Data)})
+		}
+		return len(answered[i]) >= resolvers
+	})
+	if err != nil {
+		return report, err
+	}
+	for i, st := range states {
+		if st == expired {
+			report.Accounts[reqAccount[i]].Missing = max(0, resolvers-len(answered[i]))
+		}
+	}
+	for i := range report.Accounts {
+		slices.Sort(report.Accounts[i].Stored)
+	}
+	// A duplicate shares the outcome of the one request sent for its account.
+	for i, j := range dups {
+		report.Accounts[i] = report.Accounts[j]
+	}
+	return report, report.Err()
+}
+
+// deleteRequest is the claim nats-server expects: a generic JWT whose subject is the signing
+// key itself, listing the accounts under nats.accounts.
+func deleteRequest(account string, operator *natsjwt.Signer) (string, error) {
+	claims := jwt.NewGenericClaims(operator.PublicKey)
+	claims.Data["accounts"] = []string{account}
+	token, err := claims.Encode(operator.KeyPair())
+	if err != nil {
+		return "", fmt.Errorf("signing the delete request: %w", err)
+	}
+	return token, nil
+}
+
+// checkDeleter tells whether the servers accept delete requests signed by key: the operator
+// identity (unless it uses strict signing keys) or one of its signing keys.
+func (t Trust) checkDeleter(key string) error {
+	var names []string
+	for _, op := range t.Operators {
+		switch {
+		case key == op.Subject && op.StrictSigningKeyUsage:
+			return fmt.Errorf("the operator signer is the identity key of operator %q (%s), which uses strict signing keys: "+
+				"the servers accept deletes only from one of its signing keys; use natsping_operator.signer", op.Name, op.Subject)
+		case key == op.Subject || op.SigningKeys.Contains(key):
+			return nil
+		}
+		names = append(names, fmt.Sprintf("%q (%s)", op.Name, op.Subject))
+	}
+	return fmt.Errorf("the operator signer %s is neither the operator the servers trust (%s) nor one of its signing keys, "+
+		"so the servers would refuse its deletes; use the signer of that operator", key, strings.Join(names, ", "))
+}
