@@ -48,6 +48,7 @@ type resolverPushModel struct {
 	Accounts        types.Map    `tfsdk:"accounts"`
 	CABundlePEM     types.String `tfsdk:"ca_bundle_pem"`
 	Timeout         types.String `tfsdk:"timeout"`
+	OperatorSigner  types.String `tfsdk:"operator_signer"`
 	LastPush        types.Object `tfsdk:"last_push"`
 }
 
@@ -89,9 +90,13 @@ func resolverPushResourceSchema() schema.Schema {
 			"lack disappears from `accounts`. The plan then shows an in-place update that pushes the configured JWTs again. " +
 			"When the servers cannot be reached, refresh warns and keeps the last known state, so an outage never blocks " +
 			"a plan; drift is detected on the next refresh that reaches them.\n\n" +
-			"**Removing** an account from `accounts`, or destroying this resource, does **not** delete anything from the " +
-			"servers: deleting accounts from a full resolver needs an operator-signed request and `allow_delete: true` on " +
-			"every server, which this resource does not do. Until deleted, the account stays usable there.",
+			"**Deleting:** with `operator_signer` set, an account removed from `accounts` is deleted from the servers on " +
+			"apply, and destroying this resource deletes every account it holds, with an operator-signed " +
+			"`$SYS.REQ.CLAIMS.DELETE` request. The servers honour it only with `allow_delete: true` in their full resolver " +
+			"(`allow_delete = true` in the `resolver` block of `natsping_server_config`); a server that refuses fails the " +
+			"apply, naming the account and the server, and the account stays in the state so the next apply retries. " +
+			"Without `operator_signer`, removing an account or destroying the resource leaves the servers alone: the " +
+			"account stays usable there.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -121,6 +126,15 @@ func resolverPushResourceSchema() schema.Schema {
 					"natsping_account.orders.jwt }`. Each JWT must be an account JWT for the key it is listed under. " +
 					"After a refresh this holds what the servers hold.",
 				Validators: []validator.Map{mapvalidator.KeysAre(validPublicKey(natsjwt.KindAccount))},
+			},
+			"operator_signer": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "The operator's signer, normally `natsping_operator.<name>.signer`, or a raw operator " +
+					"seed (`SO…`: the identity seed, or a signing key's). Set, it turns on deleting accounts from the " +
+					"servers (see above); it must be the operator the servers trust or one of its signing keys, and an " +
+					"operator with strict signing keys accepts only a signing key. Unset, nothing is ever deleted.",
+				Validators: []validator.String{validSigner(natsjwt.KindOperator)},
 			},
 			"ca_bundle_pem": schema.StringAttribute{
 				Optional: true,
@@ -274,6 +288,13 @@ func (r *resolverPushResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	plan.ID = state.ID
+	var removed []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	slices.Sort(removed)
 	if !plan.Servers.Equal(state.Servers) {
 		have = nil
 	}
@@ -284,11 +305,82 @@ func (r *resolverPushResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if plan.OperatorSigner.ValueString() != "" && len(removed) > 0 {
+		// An account whose deletion failed stays in the state (with the JWT it had), so the
+		// plan keeps showing its removal and the next apply retries it.
+		kept := r.deleteAccounts(ctx, &plan, servers, removed, &resp.Diagnostics)
+		if len(kept) > 0 {
+			elems := plan.Accounts.Elements()
+			for _, k := range kept {
+				elems[k] = types.StringValue(state.Accounts.Elements()[k].(types.String).ValueString())
+			}
+			m, d := types.MapValue(types.StringType, elems)
+			resp.Diagnostics.Append(d...)
+			plan.Accounts = m
+		}
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
-// Delete leaves the servers alone: see the resource description. Terraform forgets the resource.
-func (r *resolverPushResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+// Delete removes every account in the state from the servers when operator_signer is set;
+// without it the servers are left alone (see the resource description). On a failed delete
+// the resource stays in the state, so destroying it again retries.
+func (r *resolverPushResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state resolverPushModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || state.OperatorSigner.ValueString() == "" {
+		return
+	}
+	servers := pushStrings(ctx, state.Servers, &resp.Diagnostics)
+	accounts := pushMap(ctx, state.Accounts, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() || len(accounts) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(accounts))
+	for k := range accounts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	r.deleteAccounts(ctx, &state, servers, keys, &resp.Diagnostics)
+}
+
+// deleteAccounts deletes accounts from the servers with m's operator signer and returns the
+// ones that were not deleted, all of them when the servers could not be asked.
+func (r *resolverPushResource) deleteAccounts(ctx context.Context, m *resolverPushModel, servers, accounts []string, diags *diag.Diagnostics) []string {
+	signer, err := natsjwt.ParseSigner(m.OperatorSigner.ValueString(), natsjwt.KindOperator)
+	if err != nil {
+		diags.AddAttributeError(path.Root("operator_signer"), "Invalid signer", err.Error())
+		return accounts
+	}
+	c, err := r.connect(m, servers)
+	if err != nil {
+		diags.AddAttributeError(path.Root("servers"), "Cannot connect to the servers", err.Error())
+		return accounts
+	}
+	defer c.nc.Close()
+	report, err := resolver.Delete(ctx, c.nc, accounts, signer, c.opts)
+	if len(report.Accounts) == 0 && err != nil {
+		diags.AddError("Deleting accounts failed", err.Error())
+		return accounts
+	}
+	var kept []string
+	for _, a := range report.Accounts {
+		if a.Err() != nil {
+			kept = append(kept, a.Account)
+		}
+	}
+	if err != nil {
+		diags.AddError("Deleting accounts failed",
+			fmt.Sprintf("%v\n\nThe accounts that were not deleted stay in the state, so the next apply tries again.", err))
+	}
+	if missing := report.Incomplete(); len(missing) > 0 {
+		diags.AddWarning("Not every full resolver confirmed the deletion",
+			fmt.Sprintf("%d account(s), first %s, were deleted by some full resolvers but not confirmed by all %d in time. "+
+				"A server that missed the deletion still holds the account and may hand it back to the others when "+
+				"full resolvers exchange their stores; delete it there once the server is reachable.",
+				len(missing), missing[0], report.Resolvers))
+	}
+	return kept
 }
 
 // resolverConn is one connection for one operation: a plan or apply connects, does its

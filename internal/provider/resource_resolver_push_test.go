@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -330,4 +331,118 @@ func wrappedText(text string) *regexp.Regexp {
 		words[i] = regexp.QuoteMeta(w)
 	}
 	return regexp.MustCompile(strings.Join(words, `\s+`))
+}
+
+// resolverDeleteConfig is an operator with two accounts, a full resolver that allows deletes,
+// and, when accounts is not nil, a push of those accounts with the operator's signer.
+func resolverDeleteConfig(url string, accounts []string) string {
+	cfg := `
+resource "natsping_operator" "main" { name = "acme" }
+
+resource "natsping_account" "orders" {
+  name            = "ORDERS"
+  operator_signer = natsping_operator.main.signer
+}
+
+resource "natsping_account" "billing" {
+  name            = "BILLING"
+  operator_signer = natsping_operator.main.signer
+}
+
+data "natsping_server_config" "main" {
+  operator_jwt = natsping_operator.main.jwt
+  account_jwts = [natsping_operator.main.system_account_jwt]
+  resolver     = { type = "full", allow_delete = true }
+}
+`
+	if accounts == nil {
+		return cfg
+	}
+	entries := ""
+	for _, a := range accounts {
+		entries += fmt.Sprintf("    (natsping_account.%s.public_key) = natsping_account.%s.jwt\n", a, a)
+	}
+	return cfg + fmt.Sprintf(`
+resource "natsping_resolver_push" "live" {
+  servers           = [%q]
+  system_user_creds = natsping_operator.main.system_user_creds
+  operator_signer   = natsping_operator.main.signer
+  accounts = {
+%s  }
+}
+`, url, entries)
+}
+
+// lacks checks that the server holds none of the named accounts ("orders", "billing") and
+// still holds the JWTs of the others.
+func (l *liveServer) lacks(names ...string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		nc, err := resolver.Connect(resolver.ConnectOptions{Servers: []string{l.srv.URL}, Creds: l.sysCreds})
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		keys := map[string]string{"orders": l.orders, "billing": l.billing}
+		live, err := resolver.Lookup(context.Background(), nc, []string{l.orders, l.billing}, resolver.Options{Servers: 1})
+		if err != nil {
+			return err
+		}
+		for name, key := range keys {
+			gone := slices.Contains(names, name)
+			if got := live.JWT[key]; gone && got != "" {
+				return fmt.Errorf("the server still holds account %s", name)
+			} else if !gone && got == "" {
+				return fmt.Errorf("the server lost account %s, which was not removed", name)
+			}
+		}
+		return nil
+	}
+}
+
+// TestAccResolverPush_Delete: with operator_signer set, an account removed from `accounts` is
+// deleted from a full resolver that allows deletes, and destroying the resource deletes the
+// rest.
+func TestAccResolverPush_Delete(t *testing.T) {
+	live := &liveServer{t: t, port: freePort(t)}
+	url := fmt.Sprintf("nats://127.0.0.1:%d", live.port)
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             live.lacks("orders", "billing"),
+		Steps: []resource.TestStep{
+			{
+				Config: resolverDeleteConfig(url, nil),
+				Check: func(s *terraform.State) error {
+					if err := live.capture(s); err != nil {
+						return err
+					}
+					live.start()
+					return nil
+				},
+			},
+			{
+				Config: resolverDeleteConfig(url, []string{"orders", "billing"}),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectSensitiveValue("natsping_resolver_push.live", tfjsonpath.New("operator_signer")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(live.holds, live.lacks()),
+			},
+			{
+				Config: resolverDeleteConfig(url, []string{"orders"}),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("natsping_resolver_push.live", plancheck.ResourceActionUpdate),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("natsping_resolver_push.live", tfjsonpath.New("accounts"), knownvalue.MapSizeExact(1)),
+				},
+				Check: live.lacks("billing"),
+			},
+		},
+	})
 }

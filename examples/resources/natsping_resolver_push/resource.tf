@@ -22,6 +22,12 @@ resource "natsping_resolver_push" "prod" {
   ca_bundle_pem     = file("${path.module}/nats-ca.pem")
   timeout           = "10s"
 
+  # Optional: delete accounts removed from `accounts` (and all of them on
+  # destroy) from the servers. They must run the full resolver with
+  # allow_delete (resolver = { type = "full", allow_delete = true }).
+  # Without it, removed accounts stay on the servers.
+  operator_signer = natsping_operator.main.signer
+
   accounts = {
     (natsping_account.orders.public_key)  = natsping_account.orders.jwt
     (natsping_account.billing.public_key) = natsping_account.billing.jwt
