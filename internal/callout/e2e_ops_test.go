@@ -340,3 +340,28 @@ func TestServiceReloadKeepsKeysWhenTheKeySourceIsUnchanged(t *testing.T) {
 		t.Fatal("the reloaded policy was not applied: a forbidden scope got in")
 	}
 }
+
+// A test or lab issuer on plain http is usable only on loopback and only when the config opts
+// in; without the opt-in the service refuses to start rather than fetch keys over http.
+func TestServicePlainHTTPLoopbackIssuer(t *testing.T) {
+	t.Parallel()
+	idp := pingonetest.New(pingonetest.Options{PlainHTTP: true})
+	t.Cleanup(idp.Close)
+	e := newNATSEnv(t, envOptions{xkey: true})
+	iss := issuerFor(idp)
+	iss.CABundlePEM = ""
+
+	refused := e.doc(iss, e.orders.mapping("orders-readers", "reader", 0, "order-readers"))
+	if _, err := New(refused, Options{AuditWriter: io.Discard}); err == nil {
+		t.Fatal("a plain-http issuer was accepted without allow_insecure_http")
+	}
+
+	iss.AllowInsecureHTTP = true
+	doc := e.doc(iss, e.orders.mapping("orders-readers", "reader", 0, "order-readers"))
+	startService(t, doc, Options{})
+	nc, err := e.connectToken(idp.IssueToken(pingonetest.TokenOptions{Groups: []string{"order-readers"}}), "")
+	if err != nil {
+		t.Fatalf("token from a loopback http issuer with allow_insecure_http: %v", err)
+	}
+	nc.Close()
+}

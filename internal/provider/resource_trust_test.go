@@ -455,3 +455,35 @@ func mustSeed(t *testing.T, kind natsjwt.KeyKind) string {
 	}
 	return seed
 }
+
+// A lab issuer on plain http works on loopback once the configuration opts in; the rendered
+// callout config carries the opt-in so the service accepts the same issuer.
+func TestAccTrust_plainHTTPLoopbackIssuer(t *testing.T) {
+	o := newTrustOffline(t)
+	idp := pingonetest.New(pingonetest.Options{PlainHTTP: true})
+	t.Cleanup(idp.Close)
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: o.config(idp.Issuer(), ""), ExpectError: regexp.MustCompile(`(?s)plain\s+http`)},
+			{
+				Config: o.config(idp.Issuer(), "allow_insecure_http = true"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("natsping_trust.ping", tfjsonpath.New("jwks_uri"), knownvalue.StringExact(idp.JWKSURL())),
+					statecheck.ExpectKnownValue("natsping_trust.ping", tfjsonpath.New("callout_config"), knownvalue.StringFunc(func(v string) error {
+						doc, err := calloutconfig.Parse([]byte(v))
+						if err != nil {
+							return err
+						}
+						if !doc.Issuer.AllowInsecureHTTP || doc.Issuer.JWKSURL != idp.JWKSURL() {
+							return fmt.Errorf("callout config issuer = %+v", doc.Issuer)
+						}
+						return nil
+					})),
+				},
+			},
+			{Config: o.config(idp.Issuer(), "allow_insecure_http = true"), PlanOnly: true},
+		},
+	})
+}
