@@ -254,7 +254,7 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	// would give every such client the same {{tag(ping-sub)}} subjects, while a missing tag
 	// makes the server drop the templated subject.
 	if id.Subject != "" {
-		uc.Tags.Add("ping-sub:" + tagValue(id.Subject))
+		uc.Tags.Add("ping-sub:" + subjectTag(id.Subject))
 	}
 	uc.Tags.Add(m.tags...)
 	out, err := uc.Encode(m.signer)

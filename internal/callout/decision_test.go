@@ -123,7 +123,7 @@ func TestDecisionUserJWT(t *testing.T) {
 			case uc.Expires != id.Expiry.Unix():
 				t.Errorf("exp %d, want the token's exp %d", uc.Expires, id.Expiry.Unix())
 			}
-			want := []string{"ping-sub:alice_example_com", "role:writer", "mapping:orders_writers", "team:blue", "cost-center:42"}
+			want := []string{"ping-sub:_ifwgsy3fibcxqylnobwgklsdj5gq", "role:writer", "mapping:orders_writers", "team:blue", "cost-center:42"}
 			for _, tag := range want {
 				if !uc.Tags.Contains(tag) {
 					t.Errorf("tags %v lack %q", uc.Tags, tag)
@@ -450,5 +450,32 @@ func TestDecisionTagsWithoutSubject(t *testing.T) {
 	}
 	if !uc.Tags.Contains("role:reader") {
 		t.Fatalf("tags %v lack the role", uc.Tags)
+	}
+}
+
+// {{tag(ping-sub)}} templates rely on one tag value per Ping subject: subjects that differ only
+// in case or punctuation must stay apart, and PingOne's UUIDs stay readable.
+func TestSubjectTagIsOneToOne(t *testing.T) {
+	t.Parallel()
+	subjects := []string{
+		"5a8b1c3e-0000-4000-8000-000000000001", "john.smith", "john_smith", "John.Smith", "john smith",
+		"john-smith", "_", "x", "X", "ü", "a.b", "a_b",
+	}
+	seen := map[string]string{}
+	for _, s := range subjects {
+		tag := subjectTag(s)
+		if other, dup := seen[tag]; dup {
+			t.Errorf("subjects %q and %q share the tag value %q", other, s, tag)
+		}
+		seen[tag] = s
+		for i := 0; i < len(tag); i++ {
+			c := tag[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				t.Errorf("tag value %q of %q has %q, which is not tag- and subject-safe", tag, s, c)
+			}
+		}
+	}
+	if got := subjectTag("5a8b1c3e-0000-4000-8000-000000000001"); got != "5a8b1c3e-0000-4000-8000-000000000001" {
+		t.Errorf("a PingOne UUID subject became %q; it should stay as it is", got)
 	}
 }

@@ -2,6 +2,7 @@ package callout
 
 import (
 	"cmp"
+	"encoding/base32"
 	"fmt"
 	"slices"
 	"strings"
@@ -192,6 +193,23 @@ func tagValue(s string) string {
 		return "_"
 	}
 	return b.String()
+}
+
+// subjectTag renders the Ping subject as a tag value that is one-to-one with the subject, so
+// a role template using {{tag(ping-sub)}} can never give two people the same subjects. A
+// subject that is already tag-safe and lower case (PingOne's UUIDs) is kept as it is; any
+// other is written as "_" + lower-case base32 of its bytes. Kept values never contain "_",
+// so the two forms cannot meet.
+func subjectTag(sub string) string {
+	plain := sub != ""
+	for i := 0; i < len(sub) && plain; i++ {
+		c := sub[i]
+		plain = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	if plain {
+		return sub
+	}
+	return "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString([]byte(sub)))
 }
 
 // subjectToken makes a name safe for role templates that use {{name()}}: nats-server pastes
