@@ -468,11 +468,10 @@ func TestSubjectTagIsOneToOne(t *testing.T) {
 			t.Errorf("subjects %q and %q share the tag value %q", other, s, tag)
 		}
 		seen[tag] = s
-		for i := 0; i < len(tag); i++ {
-			c := tag[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				t.Errorf("tag value %q of %q has %q, which is not tag- and subject-safe", tag, s, c)
-			}
+		if i := strings.IndexFunc(tag, func(r rune) bool {
+			return !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-_", r)
+		}); i >= 0 {
+			t.Errorf("tag value %q of %q has %q, which is not tag- and subject-safe", tag, s, tag[i])
 		}
 	}
 	if got := subjectTag("5a8b1c3e-0000-4000-8000-000000000001"); got != "5a8b1c3e-0000-4000-8000-000000000001" {
