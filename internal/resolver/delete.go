@@ -2,9 +2,7 @@ package resolver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -78,50 +76,16 @@ func Delete(ctx context.Context, nc *nats.Conn, accounts []string, operator *nat
 		reqAccount = append(reqAccount, i)
 	}
 
-	answered := make([]map[string]bool, len(reqs))
-	states, err := pipeline(ctx, nc, reqs, opts.Window, opts.Timeout, func(i int, m *nats.Msg) bool {
-		res := &report.Accounts[reqAccount[i]]
-		if isNoResponders(m) {
-			res.Refused = append(res.Refused, ServerError{Server: "(none)", Code: 503, Description: "no server listens on " + subjClaimsDelete})
-			return true
+	explainRefusal := func(desc string) string {
+		if strings.Contains(desc, deleteDisabled) {
+			desc += "; set `allow_delete: true` in that server's resolver block (natsping_server_config: " +
+				"`allow_delete = true` in `resolver`) and reload it"
 		}
-		var resp updateResponse
-		if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Server == nil {
-			return false
-		}
-		if answered[i] == nil {
-			answered[i] = make(map[string]bool, resolvers)
-		}
-		if answered[i][resp.Server.ID] {
-			return false
-		}
-		answered[i][resp.Server.ID] = true
-		name := serverName(resp.Server)
-		switch {
-		case resp.Error != nil:
-			desc := resp.Error.Description
-			if strings.Contains(desc, deleteDisabled) {
-				desc += "; set `allow_delete: true` in that server's resolver block (natsping_server_config: " +
-					"`allow_delete = true` in `resolver`) and reload it"
-			}
-			res.Refused = append(res.Refused, ServerError{Server: name, Code: resp.Error.Code, Description: desc})
-		case resp.Data != nil && resp.Data.Code == 200:
-			res.Stored = append(res.Stored, name)
-		default:
-			res.Refused = append(res.Refused, ServerError{Server: name, Description: "unexpected answer: " + string(m.Data)})
-		}
-		return len(answered[i]) >= resolvers
-	})
-	if err != nil {
+		return desc
+	}
+	anyAnswer := func(updateResponse) bool { return true }
+	if err := collect(ctx, nc, reqs, reqAccount, &report, resolvers, opts, anyAnswer, explainRefusal); err != nil {
 		return report, err
-	}
-	for i, st := range states {
-		if st == expired {
-			report.Accounts[reqAccount[i]].Missing = max(0, resolvers-len(answered[i]))
-		}
-	}
-	for i := range report.Accounts {
-		slices.Sort(report.Accounts[i].Stored)
 	}
 	// A duplicate shares the outcome of the one request sent for its account.
 	for i, j := range dups {

@@ -226,47 +226,11 @@ func Push(ctx context.Context, nc *nats.Conn, jwts []string, opts Options) (Repo
 		reqAccount = append(reqAccount, i)
 	}
 
-	answered := make([]map[string]bool, len(reqs))
-	states, err := pipeline(ctx, nc, reqs, opts.Window, opts.Timeout, func(i int, m *nats.Msg) bool {
-		res := &report.Accounts[reqAccount[i]]
-		if isNoResponders(m) {
-			res.Refused = append(res.Refused, ServerError{Server: "(none)", Code: 503, Description: "no server listens on " + subjClaimsUpdate})
-			return true
-		}
-		var resp updateResponse
-		if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Server == nil || fromCache(resp) {
-			// Not a full resolver's answer: cache resolvers answer updates too, but what they
-			// keep expires; only the full resolvers are awaited and reported.
-			return false
-		}
-		if answered[i] == nil {
-			answered[i] = make(map[string]bool, resolvers)
-		}
-		if answered[i][resp.Server.ID] {
-			return false
-		}
-		answered[i][resp.Server.ID] = true
-		name := serverName(resp.Server)
-		switch {
-		case resp.Error != nil:
-			res.Refused = append(res.Refused, ServerError{Server: name, Code: resp.Error.Code, Description: resp.Error.Description})
-		case resp.Data != nil && resp.Data.Code == 200:
-			res.Stored = append(res.Stored, name)
-		default:
-			res.Refused = append(res.Refused, ServerError{Server: name, Description: "unexpected answer: " + string(m.Data)})
-		}
-		return len(answered[i]) >= resolvers
-	})
-	if err != nil {
+	// Cache resolvers answer updates too, but what they keep expires; only the full resolvers
+	// are awaited and reported.
+	fullResolverAnswer := func(resp updateResponse) bool { return !fromCache(resp) }
+	if err := collect(ctx, nc, reqs, reqAccount, &report, resolvers, opts, fullResolverAnswer, nil); err != nil {
 		return report, err
-	}
-	for i, st := range states {
-		if st == expired {
-			report.Accounts[reqAccount[i]].Missing = max(0, resolvers-len(answered[i]))
-		}
-	}
-	for i := range report.Accounts {
-		slices.Sort(report.Accounts[i].Stored)
 	}
 	return report, report.Err()
 }
@@ -289,4 +253,56 @@ func serverName(s *serverInfo) string {
 		return s.Name
 	}
 	return s.ID
+}
+
+// collect sends the requests through the pipeline and records, per account, which full
+// resolvers confirmed, which refused (explain adds a fix to a refusal's description) and how
+// many never answered. accept filters the answers that count.
+func collect(ctx context.Context, nc *nats.Conn, reqs []request, reqAccount []int, report *Report, resolvers int, opts Options,
+	accept func(updateResponse) bool, explain func(string) string) error {
+	answered := make([]map[string]bool, len(reqs))
+	states, err := pipeline(ctx, nc, reqs, opts.Window, opts.Timeout, func(i int, m *nats.Msg) bool {
+		res := &report.Accounts[reqAccount[i]]
+		if isNoResponders(m) {
+			res.Refused = append(res.Refused, ServerError{Server: "(none)", Code: 503, Description: "no server listens on " + reqs[i].subject})
+			return true
+		}
+		var resp updateResponse
+		if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Server == nil || !accept(resp) {
+			return false
+		}
+		if answered[i] == nil {
+			answered[i] = make(map[string]bool, resolvers)
+		}
+		if answered[i][resp.Server.ID] {
+			return false
+		}
+		answered[i][resp.Server.ID] = true
+		name := serverName(resp.Server)
+		switch {
+		case resp.Error != nil:
+			desc := resp.Error.Description
+			if explain != nil {
+				desc = explain(desc)
+			}
+			res.Refused = append(res.Refused, ServerError{Server: name, Code: resp.Error.Code, Description: desc})
+		case resp.Data != nil && resp.Data.Code == 200:
+			res.Stored = append(res.Stored, name)
+		default:
+			res.Refused = append(res.Refused, ServerError{Server: name, Description: "unexpected answer: " + string(m.Data)})
+		}
+		return len(answered[i]) >= resolvers
+	})
+	if err != nil {
+		return err
+	}
+	for i, st := range states {
+		if st == expired {
+			report.Accounts[reqAccount[i]].Missing = max(0, resolvers-len(answered[i]))
+		}
+	}
+	for i := range report.Accounts {
+		slices.Sort(report.Accounts[i].Stored)
+	}
+	return nil
 }
