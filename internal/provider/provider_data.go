@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 )
 
 // providerDataFrom unpacks what Configure handed over. It returns nil without error while
@@ -19,4 +21,15 @@ func providerDataFrom(raw any, diags *diag.Diagnostics) *ProviderData {
 		return nil
 	}
 	return data
+}
+
+// planAndPriorState decodes a ModifyPlan request's plan and, for a resource that already
+// exists, its prior state (nil on create).
+func planAndPriorState[M any](ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics) (plan M, state *M) {
+	diags.Append(req.Plan.Get(ctx, &plan)...)
+	if !req.State.Raw.IsNull() {
+		state = new(M)
+		diags.Append(req.State.Get(ctx, state)...)
+	}
+	return plan, state
 }

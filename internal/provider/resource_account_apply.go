@@ -46,13 +46,7 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		r.warnIfExpired(ctx, req, resp)
 		return
 	}
-	var plan accountResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	var state *accountResourceModel
-	if !req.State.Raw.IsNull() {
-		state = &accountResourceModel{}
-		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-	}
+	plan, state := planAndPriorState[accountResourceModel](ctx, req, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -228,13 +228,7 @@ func (r *roleMappingResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if req.Plan.Raw.IsNull() {
 		return
 	}
-	var plan roleMappingModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	var state *roleMappingModel
-	if !req.State.Raw.IsNull() {
-		state = &roleMappingModel{}
-		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-	}
+	plan, state := planAndPriorState[roleMappingModel](ctx, req, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

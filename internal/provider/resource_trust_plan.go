@@ -84,13 +84,7 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if req.Plan.Raw.IsNull() {
 		return
 	}
-	var plan trustModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	var state *trustModel
-	if !req.State.Raw.IsNull() {
-		state = &trustModel{}
-		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-	}
+	plan, state := planAndPriorState[trustModel](ctx, req, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
