@@ -120,10 +120,7 @@ func toEphemeralAttribute(a rschema.Attribute) eschema.Attribute {
 }
 
 func (e *userCredsEphemeral) now() time.Time {
-	if e.data != nil && e.data.Now != nil {
-		return e.data.Now()
-	}
-	return time.Now()
+	return e.data.now()
 }
 
 func (e *userCredsEphemeral) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {

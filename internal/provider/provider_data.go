@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -32,4 +33,12 @@ func planAndPriorState[M any](ctx context.Context, req resource.ModifyPlanReques
 		diags.Append(req.State.Get(ctx, state)...)
 	}
 	return plan, state
+}
+
+// now is the provider's clock, or the wall clock while the provider is not configured yet.
+func (d *ProviderData) now() time.Time {
+	if d != nil && d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }

@@ -76,10 +76,7 @@ func (r *operatorResource) Configure(_ context.Context, req resource.ConfigureRe
 }
 
 func (r *operatorResource) now() time.Time {
-	if r.data != nil && r.data.Now != nil {
-		return r.data.Now()
-	}
-	return time.Now()
+	return r.data.now()
 }
 
 func (r *operatorResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {

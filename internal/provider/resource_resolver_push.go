@@ -67,10 +67,7 @@ func (r *resolverPushResource) Configure(_ context.Context, req resource.Configu
 }
 
 func (r *resolverPushResource) now() time.Time {
-	if r.data != nil && r.data.Now != nil {
-		return r.data.Now()
-	}
-	return time.Now()
+	return r.data.now()
 }
 
 func (r *resolverPushResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {

@@ -140,10 +140,7 @@ func userResourceSchema() schema.Schema {
 }
 
 func (r *userResource) now() time.Time {
-	if r.data != nil && r.data.Now != nil {
-		return r.data.Now()
-	}
-	return time.Now()
+	return r.data.now()
 }
 
 // planSigning fills the signer-derived values and reports contradictions at plan time; it
