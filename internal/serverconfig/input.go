@@ -1,6 +1,7 @@
 // Package serverconfig renders the nats-server configuration that trusts a natsping operator:
 // the operator JWT, the system account, the account resolver and its preload, the default
-// sentinel and the few server settings users commonly set beside them.
+// sentinel and the few server settings users commonly set beside them (listen address, name,
+// JetStream and the client limits).
 //
 // It is framework-free so the Terraform data source, the tests and the demo share one renderer.
 // Output is deterministic: accounts are sorted by public key and no timestamps are written, so
@@ -98,6 +99,8 @@ type Input struct {
 	ServerName      string
 	// JetStream is enabled when non-nil.
 	JetStream *JetStream
+	// Limits are the client connection limits; the zero value keeps the server's.
+	Limits Limits
 }
 
 // Output is the rendered configuration.

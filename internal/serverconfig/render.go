@@ -36,6 +36,7 @@ func Render(in Input) (*Output, error) {
 	if in.Listen.Port != 0 {
 		fmt.Fprintf(&b, "port: %d\n", in.Listen.Port)
 	}
+	writeLimits(&b, in.Limits)
 
 	fmt.Fprintf(&b, "\n# Operator %s\n", comment(op.Name))
 	fmt.Fprintf(&b, "operator: %s\n", Quote(strings.TrimSpace(in.OperatorJWT)))

@@ -18,7 +18,7 @@ type effectiveResolver struct {
 }
 
 // ValidateSettings checks every input that needs no JWT decoding: resolver type and its
-// settings, durations, sizes, listen address and server name. Render calls it too; it is
+// settings, durations, sizes, listen address, server name and client limits. Render calls it too; it is
 // exported so a caller can report these mistakes before the JWTs are known.
 func ValidateSettings(in Input) FieldErrors {
 	var errs FieldErrors
@@ -42,6 +42,7 @@ func ValidateSettings(in Input) FieldErrors {
 			errs.add("jetstream.store_dir", "is blank; leave it unset for the server default or give a directory")
 		}
 	}
+	validateLimits(in.Limits, &errs)
 	sortFieldErrors(errs)
 	return errs
 }
