@@ -3,10 +3,16 @@
 //
 // Usage:
 //
-//	natsping-callout -config callout.json [-listen :8080] [-audit-file /var/log/natsping/audit.jsonl]
+//	natsping-callout -config callout.json [-listen 127.0.0.1:8080] [-audit-file /var/log/natsping/audit.jsonl]
 //
 // The configuration is the document the natsping_trust resource renders. SIGHUP re-reads it
-// (an invalid file keeps the running configuration); SIGTERM and SIGINT stop gracefully.
+// (an invalid file keeps the running configuration and counts as a refused reload in /metrics);
+// SIGTERM and SIGINT stop gracefully. The file holds seeds: it should be readable by the
+// service's user only, and the service warns at start and on reload when it is not.
+//
+// The HTTP listener serves /metrics and the readiness of the service, so it listens on the
+// loopback interface by default; -listen :8080 exposes it on every interface (for a
+// Prometheus scraper on another host), which is a deliberate choice.
 package main
 
 import (
@@ -29,6 +35,7 @@ import (
 
 const (
 	configEnv       = "NATSPING_CALLOUT_CONFIG"
+	defaultListen   = "127.0.0.1:8080"
 	shutdownTimeout = 20 * time.Second
 	exitUsage       = 2
 	exitFailure     = 1
@@ -46,7 +53,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, si
 	fs := flag.NewFlagSet("natsping-callout", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", getenv(configEnv), "path of the callout configuration rendered by natsping_trust (default $"+configEnv+")")
-	listen := fs.String("listen", ":8080", "address for /healthz, /readyz and /metrics; empty disables the HTTP server")
+	listen := fs.String("listen", defaultListen, "address for /healthz, /readyz and /metrics (loopback by default; \":8080\" serves every interface); empty disables the HTTP server")
 	auditFile := fs.String("audit-file", "-", "file the JSON audit lines are appended to; - is standard output")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -66,6 +73,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, si
 		fmt.Fprintf(stderr, "natsping-callout: %v\n", err)
 		return exitUsage
 	}
+	warnIfExposed(log, *configPath)
 
 	audit := stdout
 	if *auditFile != "-" {
@@ -146,12 +154,30 @@ func loadConfig(path string) (*calloutconfig.Document, error) {
 }
 
 func reload(log *slog.Logger, svc *callout.Service, path string) {
+	warnIfExposed(log, path)
 	doc, err := loadConfig(path)
 	if err == nil {
-		err = svc.Reload(doc)
+		err = svc.Reload(doc) // counts its own refusals
+	} else {
+		svc.CountRefusedReload()
 	}
 	if err != nil {
 		log.Error("reload refused; the running configuration is unchanged", "config", path, "error", err.Error())
+	}
+}
+
+// warnIfExposed warns when the configuration, which holds the callout account's and every
+// role's signing seed, can be read by anyone but its owner. It only warns: the file's owner
+// and the service's user differ in many deployments (a secret mounted by an orchestrator),
+// and refusing to start over a mode would turn a hygiene problem into an outage.
+func warnIfExposed(log *slog.Logger, path string) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return // loadConfig reports it
+	}
+	if mode := info.Mode().Perm(); mode&0o077 != 0 {
+		log.Warn("the configuration file is readable by group or others, but it holds signing seeds; "+
+			"restrict it with chmod 600", "config", path, "mode", fmt.Sprintf("%04o", mode))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ func validDoc(t *testing.T, idp *pingonetest.Server) (*calloutconfig.Document, [
 		t.Fatal(err)
 	}
 	_, apub, _ := key(nkeys.CreateAccount)
-	_, _, rseed := key(nkeys.CreateAccount)
+	_, rpub, rseed := key(nkeys.CreateAccount)
 	_, _, xseed := key(nkeys.CreateCurveKeys)
 	doc := &calloutconfig.Document{
 		Version: calloutconfig.Version,
@@ -70,17 +71,18 @@ func validDoc(t *testing.T, idp *pingonetest.Server) (*calloutconfig.Document, [
 			URL: idp.Issuer(), Audiences: []string{pingonetest.APIAudience}, Algorithms: []string{"RS256"},
 			MaxTokenLifetime: calloutconfig.Duration(time.Hour), GroupsClaim: "groups", NameClaims: []string{"name"},
 			JWKSURL: idp.JWKSURL(), CABundlePEM: string(idp.CAPEM()),
+			JWKSMinRefreshInterval: calloutconfig.Duration(calloutconfig.DefaultJWKSMinRefreshInterval),
 		},
 		NATS: calloutconfig.NATS{
-			URLs: []string{"nats://callout:hunter2@127.0.0.1:1"}, CalloutAccount: cpub, CalloutAccountSeed: cseed,
+			URLs: []string{"nats://127.0.0.1:1"}, CalloutAccount: cpub, CalloutAccountSeed: cseed,
 			Creds: string(creds), XKeySeed: xseed, QueueGroup: "natsping-callout",
 		},
 		Mappings: []calloutconfig.Mapping{{
 			Name: "readers", Groups: []calloutconfig.Group{{Name: "readers"}}, Account: apub, AccountName: "ORDERS",
-			Role: "reader", RoleSigningKeySeed: rseed, MaxSession: calloutconfig.Duration(time.Hour),
+			Role: "reader", RoleSigningKey: rpub, RoleSigningKeySeed: rseed, MaxSession: calloutconfig.Duration(time.Hour),
 		}},
 	}
-	return doc, []string{cseed, useed, rseed, xseed, "hunter2"}
+	return doc, []string{cseed, useed, rseed, xseed}
 }
 
 func writeDoc(t *testing.T, path string, doc *calloutconfig.Document) {
@@ -180,13 +182,16 @@ func TestRunServesReloadsAndStops(t *testing.T) {
 		}
 	}
 
-	// An invalid file on SIGHUP keeps the running configuration.
+	// An invalid file on SIGHUP keeps the running configuration and is counted as refused.
 	if err := os.WriteFile(path, []byte(`{"version": 7}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	sigs <- syscall.SIGHUP
 	if rec := waitLog(t, &stderr, "reload refused; the running configuration is unchanged", 0); !strings.Contains(rec["error"].(string), "version 7") {
 		t.Fatalf("reload refusal does not say why: %v", rec)
+	}
+	if got := metricLine(t, addr, `natsping_callout_reloads_total{result="error"}`); got != "1" {
+		t.Fatalf("refused reloads in /metrics = %q, want 1", got)
 	}
 	doc.Mappings[0].Name = "readers-v2"
 	writeDoc(t, path, doc)
@@ -209,6 +214,105 @@ func TestRunServesReloadsAndStops(t *testing.T) {
 	}
 	if _, err := os.Stat(auditPath); err != nil {
 		t.Fatalf("audit file not created: %v", err)
+	}
+}
+
+// metricLine returns the value of one sample in /metrics, or "" when it is absent.
+func metricLine(t *testing.T, addr, sample string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// TestRunWarnsAboutReadableConfig: the file holds seeds, so a mode that lets group or others
+// read it is called out at start and again on reload, without refusing to run.
+func TestRunWarnsAboutReadableConfig(t *testing.T) {
+	t.Parallel()
+	idp := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(idp.Close)
+	doc, _ := validDoc(t, idp)
+	path := filepath.Join(t.TempDir(), "callout.json")
+	writeDoc(t, path, doc)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	sigs := make(chan os.Signal, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"-config", path, "-listen", ""}, func(string) string { return "" }, io.Discard, &stderr, sigs)
+	}()
+	const warning = "the configuration file is readable by group or others, but it holds signing seeds; restrict it with chmod 600"
+	if rec := waitLog(t, &stderr, warning, 0); rec["mode"] != "0644" || rec["level"] != "WARN" {
+		t.Fatalf("warning does not name the mode: %v", rec)
+	}
+	waitLog(t, &stderr, "natsping-callout started", 0)
+	sigs <- syscall.SIGHUP
+	waitLog(t, &stderr, warning, 1)
+	waitLog(t, &stderr, "configuration reloaded", 0)
+	sigs <- syscall.SIGTERM
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+
+	// A file only its owner reads draws no warning.
+	var quiet syncBuffer
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sigs2 := make(chan os.Signal, 1)
+	go func() {
+		done <- run([]string{"-config", path, "-listen", ""}, func(string) string { return "" }, io.Discard, &quiet, sigs2)
+	}()
+	waitLog(t, &quiet, "natsping-callout started", 0)
+	sigs2 <- syscall.SIGTERM
+	<-done
+	if strings.Contains(quiet.String(), warning) {
+		t.Fatalf("warned about a 0600 file:\n%s", quiet.String())
+	}
+}
+
+// TestRunRefusesCredentialsInURLs: the provider refuses NATS URLs with a user part, so a
+// hand-edited document that has one is refused too, without printing the secret.
+func TestRunRefusesCredentialsInURLs(t *testing.T) {
+	t.Parallel()
+	idp := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(idp.Close)
+	for _, u := range []string{"nats://callout:hunter2@127.0.0.1:1", "nats://t0kenvalue@127.0.0.1:1"} {
+		doc, _ := validDoc(t, idp)
+		doc.NATS.URLs = []string{u}
+		path := filepath.Join(t.TempDir(), "callout.json")
+		writeDoc(t, path, doc)
+		var stderr syncBuffer
+		code := run([]string{"-config", path, "-listen", ""}, func(string) string { return "" }, io.Discard, &stderr, nil)
+		out := stderr.String()
+		if code != exitUsage || !strings.Contains(out, "nats.urls[0] carries credentials") {
+			t.Fatalf("exit %d, stderr %q; want a refusal naming nats.urls[0]", code, out)
+		}
+		if strings.Contains(out, "hunter2") || strings.Contains(out, "t0kenvalue") {
+			t.Fatalf("the refusal prints the secret: %q", out)
+		}
+	}
+}
+
+// TestDefaultListenIsLoopback: /metrics is not exposed beyond the host unless asked for.
+func TestDefaultListenIsLoopback(t *testing.T) {
+	host, _, err := net.SplitHostPort(defaultListen)
+	if err != nil || !calloutconfig.IsLoopbackHost(host) {
+		t.Fatalf("default -listen %q is not a loopback address", defaultListen)
 	}
 }
 

@@ -43,6 +43,8 @@ const (
 	ReasonSealedRequest    Reason = "sealed_request_without_xkey"
 	ReasonUndecryptable    Reason = "undecryptable_request"
 	ReasonNoToken          Reason = "no_token"
+	ReasonNoIdentity       Reason = "token_without_identity"
+	ReasonServiceToken     Reason = "service_token_not_mappable"
 	ReasonNoMapping        Reason = "no_mapped_group"
 	ReasonUnknownAccount   Reason = "unknown_account"
 	ReasonAccountNotMapped Reason = "account_not_mapped_for_groups"
@@ -223,6 +225,10 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	if d.TokenHash == "" {
 		d.TokenHash = oidc.TokenHash(token)
 	}
+	if reason, detail := holderProblem(id); reason != "" {
+		d.Reason, d.Detail = reason, detail
+		return ""
+	}
 
 	sel := e.mappings.choose(id.Groups, requested, &req.ClientInformation)
 	if sel.m == nil {
@@ -243,20 +249,11 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	}
 	d.Expires = exp
 
-	uc := jwt.NewUserClaims(req.UserNkey)
-	uc.Name = subjectToken(id.Name)
-	uc.IssuerAccount = m.account
-	uc.Expires = exp.Unix()
-	// Empty permissions are what makes the server apply the role's template.
-	uc.SetScoped(true)
-	uc.Tags = make(jwt.TagList, 0, len(m.tags)+1)
-	// A token without sub (client credentials) gets no ping-sub tag: a shared placeholder
-	// would give every such client the same {{tag(ping-sub)}} subjects, while a missing tag
-	// makes the server drop the templated subject.
-	if id.Subject != "" {
-		uc.Tags.Add("ping-sub:" + subjectTag(id.Subject))
-	}
-	uc.Tags.Add(m.tags...)
+	// holderProblem guarantees a subject, so every admitted user carries exactly one ping-sub
+	// tag and the mapping's own tags can never add a second (calloutconfig reserves the key).
+	tags := append(make([]string, 0, len(m.tags)+1), calloutconfig.TagPingSub+":"+subjectTag(id.Subject))
+	tags = append(tags, m.tags...)
+	uc := natsjwt.ScopedUserClaims(req.UserNkey, m.account, subjectToken(id.Name), tags, exp)
 	out, err := uc.Encode(m.signer)
 	if err != nil {
 		d.Reason, d.Detail, d.Mapping = ReasonInternal, "signing the user JWT: "+err.Error(), nil
@@ -264,4 +261,20 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	}
 	d.Allowed, d.Reason = true, ReasonOK
 	return out
+}
+
+// holderProblem applies the token identity rule: a token must say who holds it. Without sub
+// and client_id nothing in the audit line could name the holder. A token without sub is a
+// client-credentials (service) token; mappings match people by their groups, and a service
+// has no groups Ping vouches for, so such a token is refused until a mapping can name the
+// service's client id.
+func holderProblem(id *oidc.Identity) (Reason, string) {
+	switch {
+	case id.Subject == "" && id.ClientID == "":
+		return ReasonNoIdentity, "the token has neither sub nor client_id, so it names no holder"
+	case id.Subject == "":
+		return ReasonServiceToken, "the token has no sub: it is a client-credentials token of client " +
+			id.ClientID + ", and mappings admit people (sub and groups) only"
+	}
+	return "", ""
 }

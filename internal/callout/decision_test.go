@@ -92,7 +92,7 @@ func TestDecisionUserJWT(t *testing.T) {
 			t.Parallel()
 			c := newCoreEnv(t, xkey)
 			m := c.orders.mapping("Orders Writers", "writer", 0, "writers")
-			m.Tags = []string{"team:blue", "Cost-Center:42"}
+			m.Tags = []string{"team:blue", "cost-center:42"}
 			m.AllowedConnectionTypes = []string{"STANDARD"}
 			id := identity("Alice@Example.COM", "writers")
 			e := c.engine(t, fakeVerifier{"tok-alice": id}, m)
@@ -425,31 +425,86 @@ func TestDecisionUserNameIsOneSubjectToken(t *testing.T) {
 	}
 }
 
-// TestDecisionTagsWithoutSubject: client-credentials tokens have no sub. They must not all
-// share one ping-sub tag value, or a {{tag(ping-sub)}} template would hand every such client
-// the same subjects.
-func TestDecisionTagsWithoutSubject(t *testing.T) {
+// TestDecisionRefusesTokensWithoutHolder pins the token identity rule: a token must say who
+// holds it. One without sub and client_id names nobody; one without sub is a client-credentials
+// (service) token, which group mappings cannot admit. A shared ping-sub placeholder for such
+// tokens would have given every service the same {{tag(ping-sub)}} subjects. The audit line
+// still names what the token did carry.
+func TestDecisionRefusesTokensWithoutHolder(t *testing.T) {
 	t.Parallel()
 	c := newCoreEnv(t, false)
-	id := identity("", "g")
-	e := c.engine(t, fakeVerifier{"tok-alice": id}, c.orders.mapping("m", "reader", 0, "g"))
+	service := identity("", "g")
+	service.ClientID = "svc-orders"
+	nobody := identity("", "g")
+	nobody.ClientID = ""
+	for _, tc := range []struct {
+		name string
+		id   *oidc.Identity
+		want Reason
+	}{
+		{"service token", service, ReasonServiceToken},
+		{"no sub, no client_id", nobody, ReasonNoIdentity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := c.engine(t, fakeVerifier{"tok-alice": tc.id}, c.orders.mapping("m", "reader", 0, "g"))
+			data, hdr, _ := c.request(t, nil)
+			reply, d := e.handle(context.Background(), data, hdr)
+			resp := c.response(t, reply)
+			if d.Allowed || resp.Jwt != "" || d.Reason != tc.want {
+				t.Fatalf("allowed=%v reason=%s, want a refusal with %s", d.Allowed, d.Reason, tc.want)
+			}
+			rec := d.record()
+			if rec.OAuthClientID != tc.id.ClientID || rec.Mapping != "" || rec.TokenSHA256 == "" {
+				t.Fatalf("audit line %+v does not name the holder as the token did", rec)
+			}
+		})
+	}
+}
+
+// TestDecisionAuditNamesAdmittedIdentity: every allow line carries the Ping subject, the
+// client id and the mapping that admitted them.
+func TestDecisionAuditNamesAdmittedIdentity(t *testing.T) {
+	t.Parallel()
+	c := newCoreEnv(t, false)
+	e := c.engine(t, fakeVerifier{"tok-alice": identity("sub-alice", "g")}, c.orders.mapping("m", "reader", 0, "g"))
 	data, hdr, _ := c.request(t, nil)
-	reply, d := e.handle(context.Background(), data, hdr)
-	resp := c.response(t, reply)
-	if !d.Allowed {
-		t.Fatalf("refused (%s)", d.Reason)
+	_, d := e.handle(context.Background(), data, hdr)
+	rec := d.record()
+	if !d.Allowed || rec.Subject != "sub-alice" || rec.OAuthClientID != "app-1" || rec.Mapping != "m" || rec.Role != "reader" {
+		t.Fatalf("allow line %+v", rec)
 	}
-	uc, err := jwt.DecodeUserClaims(resp.Jwt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tag := range uc.Tags {
-		if strings.HasPrefix(tag, "ping-sub:") {
-			t.Fatalf("a token without sub got tag %q", tag)
+}
+
+// TestMappingCompilerRefusesReservedTags: the compiler turns tags into users' tags, so it
+// refuses a mapping that would give users a second ping-sub (or role, mapping) value even
+// when a caller skipped document validation.
+func TestMappingCompilerRefusesReservedTags(t *testing.T) {
+	t.Parallel()
+	c := newCoreEnv(t, false)
+	for _, key := range calloutconfig.ReservedTagKeys() {
+		m := c.orders.mapping("m", "reader", 0, "g")
+		m.Tags = []string{key + ":shared"}
+		if _, err := compileMappings([]calloutconfig.Mapping{m}); err == nil || !strings.Contains(err.Error(), "uses the key \""+key+"\"") {
+			t.Fatalf("tag %s:shared: %v", key, err)
 		}
 	}
-	if !uc.Tags.Contains("role:reader") {
-		t.Fatalf("tags %v lack the role", uc.Tags)
+}
+
+// TestEngineRefusesForeignRoleSeed: a valid account seed that is not the role's scoped key
+// yields users nats-server refuses, so the engine refuses to start instead of auditing allows.
+func TestEngineRefusesForeignRoleSeed(t *testing.T) {
+	t.Parallel()
+	c := newCoreEnv(t, false)
+	m := c.orders.mapping("m", "reader", 0, "g")
+	other, _ := nkeys.CreateAccount()
+	seed, _ := other.Seed()
+	m.RoleSigningKeySeed = string(seed)
+	doc := c.doc(m)
+	if _, err := newEngine(doc, fakeVerifier{}, nil); err == nil || !strings.Contains(err.Error(), "not to role \"reader\"'s signing key") {
+		t.Fatalf("engine with a foreign role seed: %v", err)
+	}
+	if _, err := New(doc, Options{NewVerifier: func(calloutconfig.Issuer) (Verifier, error) { return fakeVerifier{}, nil }}); err == nil {
+		t.Fatal("service started with a foreign role seed")
 	}
 }
 

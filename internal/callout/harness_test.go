@@ -190,7 +190,8 @@ func (e *natsEnv) targetAccount(name string, roles map[string]func(*jwt.UserScop
 func (a *testAccount) mapping(name, role string, priority int, groups ...string) calloutconfig.Mapping {
 	m := calloutconfig.Mapping{
 		Name: name, Priority: priority, Account: a.pub, AccountName: a.name, Role: role,
-		RoleSigningKeySeed: a.roles[role], MaxSession: calloutconfig.Duration(8 * time.Hour),
+		RoleSigningKey: seedPublicKey(a.roles[role]), RoleSigningKeySeed: a.roles[role],
+		MaxSession: calloutconfig.Duration(8 * time.Hour),
 	}
 	for _, g := range groups {
 		m.Groups = append(m.Groups, calloutconfig.Group{Name: g})
@@ -229,8 +230,19 @@ func issuerFor(p *pingonetest.Server) calloutconfig.Issuer {
 		NameClaims:             []string{"name", "preferred_username"},
 		JWKSURL:                p.JWKSURL(),
 		CABundlePEM:            string(p.CAPEM()),
-		JWKSMinRefreshInterval: calloutconfig.Duration(10 * time.Millisecond),
+		JWKSMinRefreshInterval: calloutconfig.Duration(calloutconfig.JWKSRefreshBounds.Min),
 	}
+}
+
+// seedPublicKey is the public key of an nkey seed, or "" for a broken one (which the
+// document's validation then reports).
+func seedPublicKey(seed string) string {
+	kp, err := nkeys.FromSeed([]byte(seed))
+	if err != nil {
+		return ""
+	}
+	pub, _ := kp.PublicKey()
+	return pub
 }
 
 // auditSink collects audit lines in memory.

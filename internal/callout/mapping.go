@@ -42,6 +42,11 @@ func compileMappings(in []calloutconfig.Mapping) (*mappingSet, error) {
 	ms := &mappingSet{byGroup: map[string][]int{}, accounts: map[string]bool{}}
 	for i := range in {
 		m := in[i]
+		// Validate again even though documents are validated as a whole: the compiler is what
+		// turns tags and keys into users, and must never depend on its caller having checked.
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("mappings[%d] (%s): %w", i, m.Name, err)
+		}
 		signer, err := newSigningKey(m.RoleSigningKeySeed, natsjwt.KindAccount)
 		if err != nil {
 			return nil, fmt.Errorf("mappings[%d] (%s): role_signing_key_seed: %w", i, m.Name, err)
@@ -61,12 +66,8 @@ func compileMappings(in []calloutconfig.Mapping) (*mappingSet, error) {
 				cm.connTypes[strings.ToUpper(strings.TrimSpace(t))] = true
 			}
 		}
-		cm.tags = []string{"role:" + tagValue(m.Role), "mapping:" + tagValue(m.Name)}
-		for _, t := range m.Tags {
-			if t = strings.TrimSpace(t); t != "" {
-				cm.tags = append(cm.tags, t)
-			}
-		}
+		cm.tags = []string{calloutconfig.TagRole + ":" + tagValue(m.Role), calloutconfig.TagMapping + ":" + tagValue(m.Name)}
+		cm.tags = append(cm.tags, m.Tags...)
 		ms.all = append(ms.all, cm)
 	}
 	slices.SortStableFunc(ms.all, func(a, b *mapping) int {

@@ -225,6 +225,11 @@ func (s *Service) Reload(doc *calloutconfig.Document) error {
 	return nil
 }
 
+// CountRefusedReload records a reload that was refused before a document existed (the file
+// could not be read or parsed), so /metrics counts every refused reload, not only those that
+// reached Reload.
+func (s *Service) CountRefusedReload() { s.metrics.reloads.WithLabelValues("error").Inc() }
+
 func (s *Service) reload(doc *calloutconfig.Document) error {
 	if doc == nil {
 		return errors.New("callout: no configuration document")

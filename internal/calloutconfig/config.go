@@ -1,6 +1,3 @@
-// Package calloutconfig is the versioned document that the natsping_trust resource renders
-// and the natsping-callout service runs on. One Go type has both users, so the provider can
-// never emit a document the service does not understand.
 package calloutconfig
 
 import (
@@ -41,7 +38,8 @@ type Issuer struct {
 	JWKSURL string `json:"jwks_url,omitempty"`
 	// PinnedJWKS is a literal JWK Set for air-gapped setups; keys never refresh.
 	PinnedJWKS json.RawMessage `json:"pinned_jwks,omitempty"`
-	// CABundlePEM extends the system roots for reaching the issuer (private-CA PingFederate).
+	// CABundlePEM extends the system roots for reaching the issuer (private-CA PingFederate);
+	// see cabundle.ExtendSystem for why it extends rather than replaces them.
 	CABundlePEM string `json:"ca_bundle_pem,omitempty"`
 	// AllowInsecureHTTP permits http:// issuers, and only on loopback addresses.
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
@@ -74,6 +72,10 @@ type Mapping struct {
 	Account     string `json:"account"`
 	AccountName string `json:"account_name"`
 	Role        string `json:"role"`
+	// RoleSigningKey is the public key of the role's scoped signing key as the account JWT
+	// lists it; the seed must belong to it, so a pasted seed of another key is refused at
+	// start instead of yielding users that nats-server refuses while the audit says allow.
+	RoleSigningKey string `json:"role_signing_key"`
 	// RoleSigningKeySeed is the role's scoped signing key; users it signs carry no
 	// permissions of their own, so the server applies the role's template.
 	RoleSigningKeySeed     string   `json:"role_signing_key_seed"`

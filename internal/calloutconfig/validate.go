@@ -5,69 +5,140 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/nats-io/nkeys"
+
+	"github.com/natsping/terraform-provider-natsping/internal/cabundle"
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 )
 
-// ForbiddenAlgorithm reports why an algorithm can never be allowed (RFC 8725 §3.1, §3.2):
-// "none" carries no signature and HS* would let anyone holding the public JWKS forge tokens.
-func ForbiddenAlgorithm(alg string) (string, bool) {
-	switch {
-	case strings.EqualFold(alg, "none"):
-		return "\"none\" tokens are unsigned", true
-	case strings.HasPrefix(strings.ToUpper(alg), "HS"):
-		return "HMAC algorithms use a shared secret, so a public-key issuer's tokens could be forged", true
-	}
-	return "", false
-}
-
-// Validate checks the document for anything the service could not act on safely. Every
-// problem is reported, not just the first.
+// Validate checks the document for anything the service could not act on safely and for
+// everything the provider refuses at plan time. Every problem is reported, not just the first.
 func (d *Document) Validate() error {
 	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-
 	if d.Version != Version {
-		add("version %d is not supported by this build (expected %d); render the config with a matching provider", d.Version, Version)
+		errs = append(errs, fmt.Errorf("version %d is not supported by this build (expected %d); render the config with a matching provider", d.Version, Version))
 	}
-	iss := d.Issuer
+	errs = append(errs, d.Issuer.Validate())
+	errs = append(errs, d.NATS.Validate())
+	if len(d.Mappings) == 0 {
+		errs = append(errs, errors.New("mappings: at least one mapping is required; without one every client is refused"))
+	}
+	seen := map[string]int{}
+	for i, m := range d.Mappings {
+		if first, dup := seen[m.Name]; dup && m.Name != "" {
+			errs = append(errs, fmt.Errorf("mappings[%d] (%s): duplicate mapping name, also mappings[%d]", i, m.Name, first))
+		}
+		seen[m.Name] = i
+		if err := m.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("mappings[%d] (%s): %w", i, m.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the issuer section: the token policy and where keys come from.
+func (iss Issuer) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if err := CheckIssuerURL(iss.URL, iss.AllowInsecureHTTP); err != nil {
 		add("issuer.url: %v", err)
 	}
 	if len(iss.Audiences) == 0 {
 		add("issuer.audiences: at least one audience is required, otherwise tokens minted for any client would be accepted")
 	}
+	for _, a := range iss.Audiences {
+		if a == "" {
+			add("issuer.audiences: an audience is empty; remove it")
+		}
+	}
 	if len(iss.Algorithms) == 0 {
 		add("issuer.algorithms: at least one algorithm is required (PingOne signs with RS256)")
 	}
 	for _, alg := range iss.Algorithms {
-		if why, bad := ForbiddenAlgorithm(alg); bad {
-			add("issuer.algorithms: %q can never be allowed: %s", alg, why)
+		if err := CheckAlgorithm(alg); err != nil {
+			add("issuer.algorithms: %v", err)
 		}
 	}
-	if iss.MaxTokenLifetime <= 0 {
-		add("issuer.max_token_lifetime must be positive")
+	if err := TokenLifetimeBounds.Check("issuer.max_token_lifetime", iss.MaxTokenLifetime.Std()); err != nil {
+		errs = append(errs, err)
 	}
-	if iss.ClockSkew < 0 {
-		add("issuer.clock_skew must not be negative")
+	if err := ClockSkewBounds.Check("issuer.clock_skew", iss.ClockSkew.Std()); err != nil {
+		errs = append(errs, err)
+	}
+	for _, s := range iss.RequiredScopes {
+		if err := CheckScope(s); err != nil {
+			add("issuer.required_scopes: %v", err)
+		}
+		if slices.Contains(iss.ForbiddenScopes, s) {
+			add("issuer: scope %q is both required and forbidden, so no token could ever be accepted", s)
+		}
+	}
+	for _, s := range iss.ForbiddenScopes {
+		if err := CheckScope(s); err != nil {
+			add("issuer.forbidden_scopes: %v", err)
+		}
 	}
 	if iss.GroupsClaim == "" {
 		add("issuer.groups_claim is required: PingOne has no default group claim")
+	} else if err := CheckClaimPath(iss.GroupsClaim); err != nil {
+		add("issuer.groups_claim: %v", err)
 	}
 	if len(iss.NameClaims) == 0 {
 		add("issuer.name_claims: at least one claim is required")
 	}
-	if iss.JWKSURL == "" && len(iss.PinnedJWKS) == 0 {
-		add("issuer: either jwks_url or pinned_jwks is required")
+	for i, c := range iss.NameClaims {
+		if err := CheckClaimPath(c); err != nil {
+			add("issuer.name_claims: %v", err)
+		}
+		if slices.Index(iss.NameClaims, c) != i {
+			add("issuer.name_claims: %q is listed twice", c)
+		}
 	}
-	if iss.JWKSURL != "" && len(iss.PinnedJWKS) == 0 {
+	switch {
+	case len(iss.PinnedJWKS) > 0:
+		if err := CheckPinnedJWKS(iss.PinnedJWKS); err != nil {
+			add("issuer.pinned_jwks: %v", err)
+		}
+	case iss.JWKSURL == "":
+		add("issuer: either jwks_url or pinned_jwks is required")
+	default:
 		if err := CheckIssuerURL(iss.JWKSURL, iss.AllowInsecureHTTP); err != nil {
 			add("issuer.jwks_url: %v", err)
 		}
 	}
+	if strings.TrimSpace(iss.CABundlePEM) != "" {
+		if _, err := cabundle.Parse(iss.CABundlePEM); err != nil {
+			add("issuer.ca_bundle_pem: %v", err)
+		}
+	}
+	if err := JWKSRefreshBounds.Check("issuer.jwks_min_refresh_interval", iss.JWKSMinRefreshInterval.Std()); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
 
-	n := d.NATS
+// Validate checks how the service connects and what it signs with.
+func (n NATS) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for i, raw := range n.URLs {
+		// Checked before the shared URL rule, whose message would print a token-only user part.
+		u, err := url.Parse(raw)
+		switch {
+		case err != nil:
+			add("nats.urls[%d] is not a URL; write it as nats://host:port", i)
+			continue
+		case u.User != nil:
+			add("nats.urls[%d] carries credentials in its user part; remove them, the service authenticates with nats.creds", i)
+			continue
+		}
+		if err := natsjwt.ValidateOperatorServiceURL(raw); err != nil {
+			add("nats.urls[%d]: %v", i, err)
+		}
+	}
 	if !nkeys.IsValidPublicAccountKey(n.CalloutAccount) {
 		add("nats.callout_account must be an account public key (A…)")
 	}
@@ -88,41 +159,89 @@ func (d *Document) Validate() error {
 	}
 	if n.QueueGroup == "" {
 		add("nats.queue_group is required so replicas share requests")
+	} else if err := natsjwt.ValidateSubject(n.QueueGroup, natsjwt.SubjectOptions{}); err != nil {
+		add("nats.queue_group: %v", err)
 	}
-
-	seen := map[string]bool{}
-	for i, m := range d.Mappings {
-		where := fmt.Sprintf("mappings[%d] (%s)", i, m.Name)
-		if m.Name == "" {
-			add("mappings[%d].name is required", i)
-		} else if seen[m.Name] {
-			add("%s: duplicate mapping name", where)
-		}
-		seen[m.Name] = true
-		if len(m.Groups) == 0 {
-			add("%s: at least one group is required", where)
-		}
-		for _, g := range m.Groups {
-			if g.Name == "" && g.ID == "" {
-				add("%s: a group needs a name or an id", where)
-			}
-		}
-		if !nkeys.IsValidPublicAccountKey(m.Account) {
-			add("%s: account must be an account public key (A…)", where)
-		}
-		if m.Role == "" {
-			add("%s: role is required", where)
-		}
-		if kp, err := nkeys.FromSeed([]byte(m.RoleSigningKeySeed)); err != nil {
-			add("%s: role_signing_key_seed is not a valid seed", where)
-		} else if pub, _ := kp.PublicKey(); !nkeys.IsValidPublicAccountKey(pub) {
-			add("%s: role_signing_key_seed is not an account signing key seed (SA…)", where)
-		}
-		if m.MaxSession <= 0 {
-			add("%s: max_session must be positive", where)
+	if n.AuditSubject != "" {
+		if err := natsjwt.ValidateSubject(n.AuditSubject, natsjwt.SubjectOptions{}); err != nil {
+			add("nats.audit_subject: %v", err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Validate checks one mapping, as the trust does for each rule it is given and the service
+// does before it signs anything with the role's key.
+func (m Mapping) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if m.Name == "" {
+		add("name is required")
+	}
+	if len(m.Groups) == 0 {
+		add("at least one group is required")
+	}
+	for _, g := range m.Groups {
+		if g.Name == "" && g.ID == "" {
+			add("a group needs a name or an id")
+		}
+		for _, v := range []string{g.Name, g.ID} {
+			if v != "" {
+				if err := CheckGroup(v); err != nil {
+					add("groups: %v", err)
+				}
+			}
+		}
+	}
+	if !nkeys.IsValidPublicAccountKey(m.Account) {
+		add("account must be an account public key (A…)")
+	}
+	if m.Role == "" {
+		add("role is required")
+	} else if err := natsjwt.ValidateRoleName(m.Role); err != nil {
+		add("role: %v", err)
+	}
+	if err := checkRoleKey(m); err != nil {
+		errs = append(errs, err)
+	}
+	if err := SessionBounds.Check("max_session", m.MaxSession.Std()); err != nil {
+		errs = append(errs, err)
+	}
+	for _, t := range m.AllowedConnectionTypes {
+		if !slices.Contains(natsjwt.ConnectionTypes, t) {
+			add("allowed_connection_types: %q is not a connection type; use one of %s", t, strings.Join(natsjwt.ConnectionTypes, ", "))
+		}
+	}
+	for _, t := range m.Tags {
+		if err := CheckMappingTag(t); err != nil {
+			add("tags: %v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkRoleKey requires the seed to be the role's scoped signing key: an account seed (SA…)
+// whose public key is the declared role key and not the account's identity key. nats-server
+// refuses users signed by any other key, so a mismatch would audit "allow" for connections
+// that never happen.
+func checkRoleKey(m Mapping) error {
+	kp, err := nkeys.FromSeed([]byte(m.RoleSigningKeySeed))
+	if err != nil {
+		return errors.New("role_signing_key_seed is not a valid seed")
+	}
+	defer kp.Wipe()
+	pub, _ := kp.PublicKey()
+	switch {
+	case !nkeys.IsValidPublicAccountKey(pub):
+		return errors.New("role_signing_key_seed is not an account signing key seed (SA…)")
+	case !nkeys.IsValidPublicAccountKey(m.RoleSigningKey):
+		return fmt.Errorf("role_signing_key must be the public key (A…) of role %q's scoped signing key; render the rule again with natsping_role_mapping", m.Role)
+	case pub != m.RoleSigningKey:
+		return fmt.Errorf("role_signing_key_seed belongs to %s, not to role %q's signing key %s; the users it signed would be refused by nats-server", pub, m.Role, m.RoleSigningKey)
+	case pub == m.Account:
+		return fmt.Errorf("role_signing_key_seed is the identity key of account %s, not a scoped signing key of role %q", m.Account, m.Role)
+	}
+	return nil
 }
 
 // CheckIssuerURL requires https, except http on a loopback host when explicitly allowed.

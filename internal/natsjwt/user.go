@@ -118,17 +118,34 @@ func BuildUserJWT(spec UserSpec, signer *Signer) (string, error) {
 	if err := spec.ValidateScope(signing.Role); err != nil {
 		return "", err
 	}
+	if signing.Scoped() {
+		return encode(ScopedUserClaims(spec.PublicKey, signing.IssuerAccount, spec.Name, spec.Tags, spec.Expires), signer)
+	}
 	c := jwt.NewUserClaims(spec.PublicKey)
 	c.Name = spec.Name
 	c.IssuerAccount = signing.IssuerAccount
-	if signing.Scoped() {
-		c.SetScoped(true)
-	} else {
-		c.UserPermissionLimits = UserPermissionLimits(spec.Permissions, spec.Limits)
-	}
+	c.UserPermissionLimits = UserPermissionLimits(spec.Permissions, spec.Limits)
 	c.Tags = jwt.TagList(sortedList(spec.Tags))
 	if !spec.Expires.IsZero() {
 		c.Expires = spec.Expires.Unix()
 	}
 	return encode(c, signer)
+}
+
+// ScopedUserClaims are the claims of a user signed by a role (a scoped signing key), built in
+// this one place for static users and for every user the callout admits. They carry no
+// permissions or limits: nats-server refuses a scoped user that has any, and applies the
+// role's template instead (jwt.NewUserClaims sets limits to -1, which is not empty, so
+// SetScoped clears them). Tags are sorted so equal inputs sign equal claims; the caller
+// passes them lower case, as NATS compares them.
+func ScopedUserClaims(userKey, issuerAccount, name string, tags []string, expires time.Time) *jwt.UserClaims {
+	c := jwt.NewUserClaims(userKey)
+	c.Name = name
+	c.IssuerAccount = issuerAccount
+	c.SetScoped(true)
+	c.Tags = jwt.TagList(sortedList(tags))
+	if !expires.IsZero() {
+		c.Expires = expires.Unix()
+	}
+	return c
 }

@@ -85,7 +85,7 @@ func (d *oidcDiscoveryDataSource) Schema(_ context.Context, _ datasource.SchemaR
 			"ca_bundle_pem": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "PEM certificates trusted for the issuer on top of the system roots (a PingFederate behind a private CA).",
-				Validators:          []validator.String{pemBundleValidator{}},
+				Validators:          []validator.String{validCABundle()},
 			},
 			"allow_insecure_http": schema.BoolAttribute{
 				Optional:            true,
@@ -167,8 +167,7 @@ func discoverIssuer(ctx context.Context, issuer, caBundlePEM string, allowInsecu
 	}
 	doc, err := oidc.Discover(ctx, client, issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w. natsping fails closed: fix the issuer or its reachability, or set pinned_jwks for an "+
-			"air-gapped setup", err)
+		return nil, err
 	}
 	if err := calloutconfig.CheckIssuerURL(doc.JWKSURI, allowInsecureHTTP); err != nil {
 		return nil, fmt.Errorf("the discovery document's jwks_uri: %w", err)

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -136,8 +135,10 @@ func resolverPushResourceSchema() schema.Schema {
 			"ca_bundle_pem": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "PEM certificates of the CAs that sign the servers' TLS certificates. Unset: the " +
-					"system's trusted roots. Setting it turns TLS on for `nats://` URLs too.",
-				Validators: []validator.String{caBundleValidator{}},
+					"system's trusted roots. Set: these CAs only, replacing the system roots, because the servers are " +
+					"yours and no public CA should vouch for them (`natsping_trust.ca_bundle_pem` instead adds to the " +
+					"system roots, since Ping issuers sit behind public CAs). Setting it turns TLS on for `nats://` URLs too.",
+				Validators: []validator.String{validCABundle()},
 			},
 			"timeout": schema.StringAttribute{
 				Optional: true,
@@ -494,20 +495,3 @@ func (credsValidator) ValidateString(_ context.Context, req validator.StringRequ
 	}
 }
 
-// caBundleValidator checks that a CA bundle holds at least one PEM certificate.
-type caBundleValidator struct{}
-
-func (caBundleValidator) Description(context.Context) string {
-	return "must hold one or more PEM certificates"
-}
-func (v caBundleValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (caBundleValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if !x509.NewCertPool().AppendCertsFromPEM([]byte(req.ConfigValue.ValueString())) {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA bundle",
-			"ca_bundle_pem contains no PEM certificate; pass one or more \"-----BEGIN CERTIFICATE-----\" blocks, e.g. file(\"ca.pem\").")
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -29,14 +28,6 @@ var (
 	_ resource.ResourceWithConfigure      = (*roleMappingResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*roleMappingResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*roleMappingResource)(nil)
-)
-
-// Session bounds of a mapping. The ceiling defeats "token lifetimes set too long": a person
-// is re-checked against Ping at least once a day however the mapping is configured.
-const (
-	roleMappingMinSession     = time.Minute
-	roleMappingMaxSession     = 24 * time.Hour
-	roleMappingDefaultSession = "1h"
 )
 
 // NewRoleMappingResource is the natsping_role_mapping resource.
@@ -66,13 +57,6 @@ var resolvedGroupAttrTypes = map[string]attr.Type{
 	"name":  types.StringType,
 	"id":    types.StringType,
 }
-
-// mappingTagPattern keeps tag values to one subject token: role templates put {{tag(x)}} into
-// subjects, so a value with '.', '*' or '>' would widen what the role grants.
-var mappingTagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*:[a-z0-9_-]+$`)
-
-// reservedMappingTagKeys are set by the callout on every user it admits.
-var reservedMappingTagKeys = []string{"role", "mapping"}
 
 func (r *roleMappingResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_role_mapping"
@@ -120,8 +104,8 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 					"Names must match exactly, including case, as they appear in the token's groups claim.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
-					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1),
-						stringvalidator.RegexMatches(regexp.MustCompile(`^\S(.*\S)?$`), "must not start or end with spaces")),
+					setvalidator.ValueStringsAre(checkString("Invalid group", "must be a group name or id without "+
+						"leading or trailing spaces", calloutconfig.CheckGroup)),
 				},
 			},
 			"priority": schema.Int64Attribute{
@@ -134,11 +118,11 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"max_session": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				Default:  stringdefault.StaticString(roleMappingDefaultSession),
+				Default:  stringdefault.StaticString(calloutconfig.ShortDuration(calloutconfig.DefaultSession)),
 				MarkdownDescription: "Longest lifetime of a NATS user admitted by this mapping, as a Go duration; the " +
 					"callout also caps it at the Ping token's expiry, and nats-server disconnects the client then. " +
-					"Between `\"1m\"` and `\"24h\"`. Default `\"1h\"`.",
-				Validators: []validator.String{durationRange{min: roleMappingMinSession, max: roleMappingMaxSession}},
+					durationRangeDoc(calloutconfig.SessionBounds, calloutconfig.DefaultSession),
+				Validators: []validator.String{durationWithin(calloutconfig.SessionBounds)},
 			},
 			"allowed_connection_types": schema.SetAttribute{
 				ElementType: types.StringType,
@@ -152,9 +136,12 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 				ElementType: types.StringType,
 				Optional:    true,
 				MarkdownDescription: "Lower-case `key:value` tags added to admitted users; role templates read them " +
-					"with `{{tag(key)}}`. Values are one subject token (letters, digits, `_`, `-`). The keys `role` " +
-					"and `mapping` are set by the callout and cannot be used.",
-				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(mappingTagValidator{})},
+					"with `{{tag(key)}}`. Values are one subject token (letters, digits, `_`, `-`). The keys `" +
+					strings.Join(calloutconfig.ReservedTagKeys(), "`, `") + "` are set by the callout on every " +
+					"admitted user and cannot be used.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
+					checkString("Invalid tag", "must be a lower-case key:value tag whose value is a single subject token",
+						calloutconfig.CheckMappingTag))},
 			},
 			"account": schema.StringAttribute{
 				Computed:            true,
@@ -300,6 +287,7 @@ func (m *roleMappingModel) rule(ctx context.Context, signer *natsjwt.Signer) (st
 		Account:                signer.Owner,
 		AccountName:            m.AccountName.ValueString(),
 		Role:                   signer.Role,
+		RoleSigningKey:         signer.PublicKey,
 		RoleSigningKeySeed:     signer.Seed,
 		MaxSession:             calloutconfig.Duration(session),
 		AllowedConnectionTypes: conn,
@@ -307,6 +295,10 @@ func (m *roleMappingModel) rule(ctx context.Context, signer *natsjwt.Signer) (st
 	}
 	for _, g := range resolvedGroupsFrom(m.ResolvedGroups) {
 		mapping.Groups = append(mapping.Groups, calloutconfig.Group{Name: g.Name, ID: g.ID})
+	}
+	// The callout refuses a document with a mapping that breaks a rule, so refuse it here first.
+	if err := mapping.Validate(); err != nil {
+		return "", err
 	}
 	out, err := json.Marshal(mapping)
 	if err != nil {
@@ -367,69 +359,4 @@ func knownStrings(ctx context.Context, set types.Set, diags *diag.Diagnostics) (
 	diags.Append(set.ElementsAs(ctx, &out, false)...)
 	sort.Strings(out)
 	return out, true
-}
-
-// durationRange checks a Go duration string against inclusive bounds.
-type durationRange struct{ min, max time.Duration }
-
-func (v durationRange) Description(context.Context) string {
-	return fmt.Sprintf("must be a Go duration between %s and %s", shortDuration(v.min), shortDuration(v.max))
-}
-func (v durationRange) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v durationRange) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	raw := req.ConfigValue.ValueString()
-	d, err := time.ParseDuration(raw)
-	switch {
-	case err != nil:
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a duration: %v. Use a Go duration such as \"30s\", \"15m\" or \"1h30m\".", raw, err))
-	case d < v.min:
-		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
-			fmt.Sprintf("%q is shorter than the minimum of %s.", raw, shortDuration(v.min)))
-	case v.max > 0 && d > v.max:
-		resp.Diagnostics.AddAttributeError(req.Path, "Duration too long",
-			fmt.Sprintf("%q is longer than the maximum of %s. Long lifetimes keep access alive after Ping has revoked it; "+
-				"use at most %s.", raw, shortDuration(v.max), shortDuration(v.max)))
-	}
-}
-
-// shortDuration writes 24h rather than 24h0m0s in messages.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
-}
-
-type mappingTagValidator struct{}
-
-func (mappingTagValidator) Description(context.Context) string {
-	return "must be a lower-case key:value tag whose value is a single subject token"
-}
-func (v mappingTagValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (mappingTagValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	t := req.ConfigValue.ValueString()
-	if !mappingTagPattern.MatchString(t) {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid tag",
-			fmt.Sprintf("%q is not a tag such as \"team:blue\": use lower-case key:value, where the value is letters, "+
-				"digits, '_' or '-' only. NATS lower-cases tags, and role templates put values into subjects, where "+
-				"'.', '*' or '>' would widen what the role grants.", t))
-		return
-	}
-	key := t[:strings.IndexByte(t, ':')]
-	for _, reserved := range reservedMappingTagKeys {
-		if key == reserved {
-			resp.Diagnostics.AddAttributeError(req.Path, "Reserved tag key",
-				fmt.Sprintf("%q uses the key %q, which the callout sets on every user it admits; choose another key.", t, key))
-		}
-	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 )
 
@@ -56,6 +57,7 @@ type trustModel struct {
 	QueueGroup             types.String         `tfsdk:"queue_group"`
 	AuditSubject           types.String         `tfsdk:"audit_subject"`
 	XKey                   types.Bool           `tfsdk:"xkey"`
+	StrictIssuerChecks     types.Bool           `tfsdk:"strict_issuer_checks"`
 
 	AccountPublicKey     types.String `tfsdk:"account_public_key"`
 	AccountSeed          types.String `tfsdk:"account_seed"`
@@ -73,16 +75,6 @@ type trustModel struct {
 	JWKSKeys             types.List   `tfsdk:"jwks_keys"`
 	CalloutConfig        types.String `tfsdk:"callout_config"`
 }
-
-// Bounds of the token policy. Ping's defaults sit well inside them (PingOne access tokens: 1 h;
-// PingFederate ID tokens: 5 min); the ceilings keep "lifetimes set too long" out of review.
-const (
-	trustMaxTokenLifetime = 24 * time.Hour
-	trustMaxClockSkew     = 5 * time.Minute
-)
-
-// trustSupportedAlgorithms are the asymmetric JWS algorithms the callout can verify.
-var trustSupportedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 func (r *trustResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_trust"
@@ -118,17 +110,20 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 	scopes := func(desc string) schema.SetAttribute {
 		return schema.SetAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: desc,
 			Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
-				stringvalidator.RegexMatches(scopeTokenPattern, "must be a scope token (no spaces or quotes)"))}}
+				checkString("Invalid scope", "must be a scope token (no spaces or quotes)", calloutconfig.CheckScope))}}
 	}
-	duration := func(desc, def string, lowest, highest time.Duration) schema.StringAttribute {
-		return schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(def),
-			MarkdownDescription: desc, Validators: []validator.String{durationRange{min: lowest, max: highest}}}
+	duration := func(desc string, def time.Duration, b calloutconfig.Bounds) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, Computed: true,
+			Default:             stringdefault.StaticString(calloutconfig.ShortDuration(def)),
+			MarkdownDescription: desc + " " + durationRangeDoc(b, def),
+			Validators:          []validator.String{durationWithin(b)}}
 	}
+	claimPath := checkString("Invalid claim path", "must be a claim name or dot path such as \"groups\"", calloutconfig.CheckClaimPath)
 	nameClaims := nameList("Claims tried in order for the person's name in NATS (the user name and audit lines); "+
 		"the first non-empty string wins. Default `[\"preferred_username\", \"email\", \"sub\"]`.",
 		"preferred_username", "email", "sub")
 	nameClaims.Validators = []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(),
-		listvalidator.ValueStringsAre(stringvalidator.RegexMatches(claimPathPattern, "must be a claim name or dot path"))}
+		listvalidator.ValueStringsAre(claimPath)}
 	natsURLs := nameList("NATS servers the callout service connects to (`nats://`, `tls://`, `ws://`, `wss://`). "+
 		"Default `[\"nats://127.0.0.1:4222\"]`.", "nats://127.0.0.1:4222")
 	natsURLs.Validators = []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(natsURLValidator{
@@ -140,8 +135,9 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"deny-all sentinel), collects `natsping_role_mapping` rules and renders `callout_config`, the document " +
 			"the `natsping-callout` service runs on.\n\n" +
 			"While planning it reads the issuer's discovery document and JWKS (unless `pinned_jwks` is set): when " +
-			"Ping has rotated its keys the plan shows an in-place update of `jwks_keys`, and an unreachable issuer is " +
-			"an error (fail closed). Keys are generated on create and kept; `account_jwt` is re-signed only when its " +
+			"Ping has rotated its keys the plan shows an in-place update of `jwks_keys`. An unreachable issuer fails " +
+			"the plan of a new trust (fail closed); an existing one warns and keeps the reviewed keys unless " +
+			"`strict_issuer_checks` is set. Keys are generated on create and kept; `account_jwt` is re-signed only when its " +
 			"inputs (name, signer, allowed accounts, xkey) change.\n\n" +
 			"**Security notice:** seeds, the callout creds and `callout_config` are stored unencrypted in the state.",
 		Attributes: map[string]schema.Attribute{
@@ -171,15 +167,19 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"algorithms": schema.SetAttribute{
 				ElementType: types.StringType, Optional: true, Computed: true,
 				Default: setdefault.StaticValue(stringSetValue("RS256")),
-				MarkdownDescription: "Accepted JWS algorithms: `" + strings.Join(trustSupportedAlgorithms, "`, `") +
+				MarkdownDescription: "Accepted JWS algorithms: `" + strings.Join(calloutconfig.SupportedAlgorithms(), "`, `") +
 					"`. `none` and `HS*` are refused. Default `[\"RS256\"]` (PingOne signs with RS256).",
-				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(algorithmValidator{})},
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
+					checkString("Algorithm refused", "must be one of "+strings.Join(calloutconfig.SupportedAlgorithms(), ", "),
+						calloutconfig.CheckAlgorithm))},
 			},
 			"max_token_lifetime": duration("Longest accepted token lifetime (`exp` − `iat`), as a Go duration: tokens "+
 				"minted to live longer are refused, so a lifetime raised in Ping cannot silently extend NATS access. Keep "+
-				"Ping's token lifetime at or below it. Between `\"1m\"` and `\"24h\"`. Default `\"1h\"`.", "1h", time.Minute, trustMaxTokenLifetime),
-			"clock_skew": duration("Tolerance for `exp`, `nbf` and `iat` between Ping and the callout host. At most "+
-				"`\"5m\"`. Default `\"30s\"`.", "30s", 0, trustMaxClockSkew),
+				"Ping's token lifetime at or below it.", calloutconfig.DefaultMaxTokenLifetime, calloutconfig.TokenLifetimeBounds),
+			"clock_skew": duration("Tolerance for a Ping clock that runs ahead of the callout host's: `iat` and `nbf` "+
+				"may lie this far in the future. It does not extend `exp`: a token whose `exp` has passed is refused "+
+				"(`session_already_expired`), because the NATS user JWT never outlives the Ping token and nats-server "+
+				"would disconnect the client at once.", calloutconfig.DefaultClockSkew, calloutconfig.ClockSkewBounds),
 			"required_scopes": scopes("Scopes every token must carry (all of them)."),
 			"forbidden_scopes": scopes("Scopes that make a token unacceptable, e.g. administrative scopes that grant " +
 				"more than NATS access. Must not overlap `required_scopes`."),
@@ -188,14 +188,16 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "Claim holding the person's group names or ids, as a dot path (`groups`, " +
 					"`realm.groups`). PingOne puts no groups in tokens by default: add an attribute mapping such as " +
 					"`groups` = `${user.memberOfGroupNames}`.",
-				Validators: []validator.String{stringvalidator.RegexMatches(claimPathPattern, "must be a claim name or dot path such as \"groups\"")},
+				Validators: []validator.String{claimPath},
 			},
 			"name_claims": nameClaims,
 			"ca_bundle_pem": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "PEM certificates trusted for the issuer on top of the system roots, for a " +
-					"PingFederate behind a private CA. Used while planning and by the callout service.",
-				Validators: []validator.String{pemBundleValidator{}},
+					"PingFederate behind a private CA or a TLS-inspecting proxy. Used while planning and by the callout " +
+					"service. It extends rather than replaces the roots because PingOne sits behind public CAs " +
+					"(`natsping_resolver_push.ca_bundle_pem`, for your own NATS servers, replaces them).",
+				Validators: []validator.String{validCABundle()},
 			},
 			"allow_insecure_http": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
@@ -209,8 +211,8 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 					"before Ping rotates its keys.",
 			},
 			"jwks_min_refresh_interval": duration("Least time between JWKS refetches that the callout makes for "+
-				"unknown key ids, so forged `kid`s cannot flood Ping. Between `\"1s\"` and `\"24h\"`. Default `\"30s\"`.",
-				"30s", time.Second, 24*time.Hour),
+				"unknown key ids, so forged `kid`s cannot flood Ping.", calloutconfig.DefaultJWKSMinRefreshInterval,
+				calloutconfig.JWKSRefreshBounds),
 			"role_mappings": schema.ListAttribute{
 				ElementType: types.StringType, Required: true, Sensitive: true,
 				MarkdownDescription: "The `rule` outputs of the `natsping_role_mapping` resources to enforce (at least " +
@@ -233,6 +235,10 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 				MarkdownDescription: "Encrypt authorization requests and responses with the callout's curve key, so " +
 					"tokens never cross the system in the clear. Default `true`.",
+			},
+			"strict_issuer_checks": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: strictIssuerChecksDoc,
 			},
 
 			"account_public_key":  generated("Public key (`A…`) of the callout account, generated on create and kept.", false),

@@ -1,13 +1,9 @@
 package provider
 
 import (
-	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -18,14 +14,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/natsping/terraform-provider-natsping/internal/cabundle"
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 	"github.com/natsping/terraform-provider-natsping/internal/oidc"
-)
-
-var (
-	claimPathPattern  = regexp.MustCompile(`^[^.\s]+(\.[^.\s]+)*$`)
-	scopeTokenPattern = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`) // RFC 6749 §3.3 scope-token
 )
 
 // ValidateConfig reports every problem that needs only the configuration, so `validate`
@@ -107,7 +99,7 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		plan.AllowedAccounts = allowedAccountsValue(mappings)
 	}
 
-	r.planKeys(ctx, &plan, &resp.Diagnostics)
+	r.planKeys(ctx, &plan, state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -136,8 +128,9 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
 
-// planKeys sets jwks_uri and jwks_keys from pinned_jwks, or from the issuer right now.
-func (r *trustResource) planKeys(ctx context.Context, m *trustModel, diags *diag.Diagnostics) {
+// planKeys sets jwks_uri and jwks_keys from pinned_jwks, or from the issuer right now; when
+// the issuer cannot be read, from state (nil on create) as issuerUnavailable decides.
+func (r *trustResource) planKeys(ctx context.Context, m, state *trustModel, diags *diag.Diagnostics) {
 	keysType := types.ObjectType{AttrTypes: jwksKeyAttrTypes}
 	switch {
 	case m.PinnedJWKS.IsUnknown():
@@ -154,7 +147,7 @@ func (r *trustResource) planKeys(ctx context.Context, m *trustModel, diags *diag
 	default:
 		found, err := discoverIssuer(ctx, m.Issuer.ValueString(), m.CABundlePEM.ValueString(), m.AllowInsecureHTTP.ValueBool())
 		if err != nil {
-			diags.AddAttributeError(path.Root("issuer"), "Cannot read the Ping issuer's keys", err.Error())
+			issuerUnavailable(m, state, err, diags)
 			return
 		}
 		m.JWKSURI, m.JWKSKeys = types.StringValue(found.doc.JWKSURI), jwksKeysValue(found.keys)
@@ -214,6 +207,14 @@ func parseMappingRules(rules []string, diags *diag.Diagnostics) []calloutconfig.
 			continue
 		}
 		seen[m.Name] = i
+		// A rule edited by hand, or rendered by an older provider, must not reach the callout
+		// config: the service would refuse the whole document at start.
+		if err := m.Validate(); err != nil {
+			diags.AddAttributeError(at, "Role mapping rule refused",
+				fmt.Sprintf("role_mappings[%d] (%q) breaks a callout rule: %v. Pass natsping_role_mapping.<name>.rule "+
+					"unchanged, and apply the role mappings with this provider version first.", i, m.Name, err))
+			continue
+		}
 		out = append(out, m)
 	}
 	return out
@@ -234,19 +235,8 @@ func allowedAccountsValue(mappings []calloutconfig.Mapping) types.List {
 
 // pinnedKeys checks a pinned JWK Set: it must hold verification keys and nothing private.
 func pinnedKeys(raw string) ([]oidc.KeyFingerprint, error) {
-	var set struct {
-		Keys []map[string]json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal([]byte(raw), &set); err != nil {
-		return nil, fmt.Errorf("pinned_jwks is not a JWK Set ({\"keys\": [...]}): %v", err)
-	}
-	for i, k := range set.Keys {
-		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
-			if _, ok := k[private]; ok {
-				return nil, fmt.Errorf("keys[%d] contains private or symmetric key material (%q); pin only the "+
-					"issuer's public keys, as its jwks_uri publishes them", i, private)
-			}
-		}
+	if err := calloutconfig.CheckPinnedJWKS([]byte(raw)); err != nil {
+		return nil, err
 	}
 	if _, err := oidc.NewStaticKeySet([]byte(raw)); err != nil {
 		return nil, err
@@ -277,72 +267,8 @@ func quoteAll(in []string) []string {
 	return out
 }
 
-type algorithmValidator struct{}
-
-func (algorithmValidator) Description(context.Context) string {
-	return "must be one of " + strings.Join(trustSupportedAlgorithms, ", ")
-}
-func (v algorithmValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (algorithmValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	alg := req.ConfigValue.ValueString()
-	if why, bad := calloutconfig.ForbiddenAlgorithm(alg); bad {
-		resp.Diagnostics.AddAttributeError(req.Path, "Algorithm refused",
-			fmt.Sprintf("%q can never be accepted: %s. Ping signs with RS256; use asymmetric algorithms only.", alg, why))
-		return
-	}
-	for _, ok := range trustSupportedAlgorithms {
-		if alg == ok {
-			return
-		}
-	}
-	resp.Diagnostics.AddAttributeError(req.Path, "Unsupported algorithm",
-		fmt.Sprintf("%q is not a supported JWS algorithm; use one of %s.", alg, strings.Join(trustSupportedAlgorithms, ", ")))
-}
-
-// pemBundleValidator requires at least one parseable certificate and nothing else, so a
-// pasted private key or a truncated bundle fails at plan time.
-type pemBundleValidator struct{}
-
-func (pemBundleValidator) Description(context.Context) string {
-	return "must be one or more PEM CERTIFICATE blocks"
-}
-func (v pemBundleValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (pemBundleValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	rest := []byte(req.ConfigValue.ValueString())
-	count := 0
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		count++
-		if block.Type != "CERTIFICATE" {
-			resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA bundle",
-				fmt.Sprintf("PEM block %d is a %q, not a CERTIFICATE; the bundle must hold only CA certificates.", count, block.Type))
-			return
-		}
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA bundle",
-				fmt.Sprintf("certificate %d does not parse: %v.", count, err))
-			return
-		}
-	}
-	if count == 0 || len(bytes.TrimSpace(rest)) > 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA bundle",
-			"ca_bundle_pem must be one or more \"-----BEGIN CERTIFICATE-----\" blocks and nothing else; "+
-				"check that the bundle was not truncated.")
-	}
+// validCABundle parses a CA bundle with the parser the callout and the resolver push use.
+func validCABundle() validator.String {
+	return checkString("Invalid CA bundle", "must be one or more PEM CERTIFICATE blocks",
+		func(s string) error { _, err := cabundle.Parse(s); return err })
 }

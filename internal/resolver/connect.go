@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
+
+	"github.com/natsping/terraform-provider-natsping/internal/cabundle"
 )
 
 // ConnectOptions say how to reach the servers.
@@ -94,9 +95,10 @@ func Connect(opts ConnectOptions) (*nats.Conn, error) {
 		nats.NoReconnect(),
 	}
 	if opts.CAPEM != "" {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(opts.CAPEM)) {
-			return nil, errors.New("the CA bundle contains no PEM certificate; pass one or more \"-----BEGIN CERTIFICATE-----\" blocks")
+		// Only the bundle: these are your own servers, see cabundle.Only.
+		pool, err := cabundle.Only(opts.CAPEM)
+		if err != nil {
+			return nil, err
 		}
 		nopts = append(nopts, nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
 	}

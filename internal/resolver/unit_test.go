@@ -186,7 +186,7 @@ func TestConnectRefusesBadInputs(t *testing.T) {
 		{"bad url", ConnectOptions{Servers: []string{"https://x"}, Creds: string(creds)}, "has scheme"},
 		{"no creds", ConnectOptions{Servers: []string{"nats://127.0.0.1:1"}}, "do not contain a valid user JWT"},
 		{"seed only", ConnectOptions{Servers: []string{"nats://127.0.0.1:1"}, Creds: string(seed)}, "do not contain a valid user JWT"},
-		{"bad ca", ConnectOptions{Servers: []string{"tls://127.0.0.1:1"}, Creds: string(creds), CAPEM: "not pem"}, "contains no PEM certificate"},
+		{"bad ca", ConnectOptions{Servers: []string{"tls://127.0.0.1:1"}, Creds: string(creds), CAPEM: "not pem"}, "holds no certificate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

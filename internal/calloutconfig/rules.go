@@ -1,0 +1,203 @@
+package calloutconfig
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file is the one home of the rules a callout document must follow. The provider's
+// plan-time validators call these functions, Validate applies them to every document the
+// service loads, and the service uses the same names when it acts, so a hand-edited
+// callout.json cannot pass what the provider would refuse.
+
+// Tag keys the callout sets on every user it admits. A mapping may not set them itself: a
+// second value of any of them would make nats-server expand {{tag(key)}} over both values.
+const (
+	// TagPingSub carries the Ping subject, one-to-one (see the callout's subjectTag).
+	TagPingSub = "ping-sub"
+	// TagRole carries the role name.
+	TagRole = "role"
+	// TagMapping carries the mapping name.
+	TagMapping = "mapping"
+)
+
+// reservedTagKeys are the keys above, in the order the documentation lists them.
+var reservedTagKeys = []string{TagPingSub, TagRole, TagMapping}
+
+// ReservedTagKeys returns the tag keys a mapping may not use.
+func ReservedTagKeys() []string { return slices.Clone(reservedTagKeys) }
+
+// mappingTagPattern keeps tag values to one subject token: role templates put {{tag(x)}} into
+// subjects, so a value with '.', '*' or '>' would widen what the role grants. Upper case is
+// refused because NATS lower-cases tags, which would make the reviewed value differ from the
+// enforced one.
+var mappingTagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*:[a-z0-9_-]+$`)
+
+// CheckMappingTag explains what is wrong with a tag a mapping adds to its users.
+func CheckMappingTag(tag string) error {
+	if !mappingTagPattern.MatchString(tag) {
+		return fmt.Errorf("%q is not a tag such as \"team:blue\": use lower-case key:value, where the value is "+
+			"letters, digits, '_' or '-' only. NATS lower-cases tags, and role templates put values into subjects, "+
+			"where '.', '*' or '>' would widen what the role grants", tag)
+	}
+	key := tag[:strings.IndexByte(tag, ':')]
+	if slices.Contains(reservedTagKeys, key) {
+		return fmt.Errorf("%q uses the key %q, which the callout sets on every user it admits (reserved: %s); "+
+			"choose another key", tag, key, strings.Join(reservedTagKeys, ", "))
+	}
+	return nil
+}
+
+// Bounds is an inclusive range of durations with the reason for its ceiling.
+type Bounds struct {
+	Min, Max time.Duration
+	// Why explains the ceiling in an error message.
+	Why string
+}
+
+// Check explains, naming the setting, why d is outside the bounds.
+func (b Bounds) Check(name string, d time.Duration) error {
+	switch {
+	case d < b.Min:
+		return fmt.Errorf("%s %s is shorter than the minimum of %s", name, ShortDuration(d), ShortDuration(b.Min))
+	case d > b.Max:
+		msg := fmt.Sprintf("%s %s is longer than the maximum of %s", name, ShortDuration(d), ShortDuration(b.Max))
+		if b.Why != "" {
+			msg += "; " + b.Why
+		}
+		return fmt.Errorf("%s", msg)
+	}
+	return nil
+}
+
+// The bounds of every duration in the document, with the defaults the provider uses.
+var (
+	// SessionBounds limits a mapping's max_session: a person is re-checked against Ping at
+	// least once a day however the mapping is configured.
+	SessionBounds = Bounds{Min: time.Minute, Max: 24 * time.Hour,
+		Why: "long sessions keep NATS access alive after Ping has revoked it"}
+	// TokenLifetimeBounds limits max_token_lifetime (exp − iat). Ping's defaults sit well
+	// inside (PingOne access tokens 1 h, PingFederate ID tokens 5 min).
+	TokenLifetimeBounds = Bounds{Min: time.Minute, Max: 24 * time.Hour,
+		Why: "long-lived tokens keep access alive after Ping has revoked it"}
+	// ClockSkewBounds limits clock_skew; more than minutes of skew is a broken clock, and
+	// tolerating it would stretch every token's validity.
+	ClockSkewBounds = Bounds{Min: 0, Max: 5 * time.Minute,
+		Why: "fix the clocks instead; a larger tolerance stretches every token's validity"}
+	// JWKSRefreshBounds limits jwks_min_refresh_interval.
+	JWKSRefreshBounds = Bounds{Min: time.Second, Max: 24 * time.Hour,
+		Why: "new Ping keys would not be learned for that long"}
+)
+
+const (
+	DefaultSession                = time.Hour
+	DefaultMaxTokenLifetime       = time.Hour
+	DefaultClockSkew              = 30 * time.Second
+	DefaultJWKSMinRefreshInterval = 30 * time.Second
+)
+
+// ShortDuration writes 24h rather than 24h0m0s.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// SupportedAlgorithms are the asymmetric JWS algorithms the callout can verify.
+var supportedAlgorithms = []string{
+	"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+}
+
+// SupportedAlgorithms returns the JWS algorithms a policy may allow.
+func SupportedAlgorithms() []string { return slices.Clone(supportedAlgorithms) }
+
+// ForbiddenAlgorithm reports why an algorithm can never be allowed (RFC 8725 §3.1, §3.2):
+// "none" carries no signature and HS* would let anyone holding the public JWKS forge tokens.
+func ForbiddenAlgorithm(alg string) (string, bool) {
+	switch {
+	case strings.EqualFold(alg, "none"):
+		return "\"none\" tokens are unsigned", true
+	case strings.HasPrefix(strings.ToUpper(alg), "HS"):
+		return "HMAC algorithms use a shared secret, so a public-key issuer's tokens could be forged", true
+	}
+	return "", false
+}
+
+// CheckAlgorithm refuses forbidden and unsupported algorithms.
+func CheckAlgorithm(alg string) error {
+	if why, bad := ForbiddenAlgorithm(alg); bad {
+		return fmt.Errorf("%q can never be accepted: %s; Ping signs with RS256, use asymmetric algorithms only", alg, why)
+	}
+	if !slices.Contains(supportedAlgorithms, alg) {
+		return fmt.Errorf("%q is not a supported JWS algorithm; use one of %s", alg, strings.Join(supportedAlgorithms, ", "))
+	}
+	return nil
+}
+
+var (
+	claimPathPattern  = regexp.MustCompile(`^[^.\s]+(\.[^.\s]+)*$`)
+	scopeTokenPattern = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`) // RFC 6749 §3.3 scope-token
+)
+
+// CheckClaimPath requires a claim name or a dot path such as "groups" or "realm.groups".
+func CheckClaimPath(p string) error {
+	if !claimPathPattern.MatchString(p) {
+		return fmt.Errorf("%q is not a claim name or dot path such as \"groups\" or \"realm.groups\"", p)
+	}
+	return nil
+}
+
+// CheckScope requires an RFC 6749 §3.3 scope token: printable ASCII without spaces, '"' or '\'.
+func CheckScope(s string) error {
+	if !scopeTokenPattern.MatchString(s) {
+		return fmt.Errorf("%q is not a scope token (printable ASCII without spaces, quotes or backslashes)", s)
+	}
+	return nil
+}
+
+// CheckGroup refuses group values that no token could match as written: PingOne group names
+// never start or end with spaces, and matching is exact.
+func CheckGroup(value string) error {
+	if value == "" {
+		return fmt.Errorf("a group name or id is empty")
+	}
+	if strings.TrimSpace(value) != value {
+		return fmt.Errorf("group %q starts or ends with spaces; group names are matched exactly, remove them", value)
+	}
+	return nil
+}
+
+// privateJWKMembers are JWK members that carry private or symmetric key material (RFC 7518 §6).
+var privateJWKMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// CheckPinnedJWKS requires a JWK Set with at least one key and no private or symmetric
+// material. Whether the keys are usable for verification is the oidc package's check.
+func CheckPinnedJWKS(raw []byte) error {
+	var set struct {
+		Keys []map[string]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return fmt.Errorf("pinned_jwks is not a JWK Set ({\"keys\": [...]}): %v", err)
+	}
+	if len(set.Keys) == 0 {
+		return fmt.Errorf("pinned_jwks holds no keys; pin the issuer's public keys as its jwks_uri publishes them")
+	}
+	for i, k := range set.Keys {
+		for _, private := range privateJWKMembers {
+			if _, ok := k[private]; ok {
+				return fmt.Errorf("keys[%d] contains private or symmetric key material (%q); pin only the "+
+					"issuer's public keys, as its jwks_uri publishes them", i, private)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package calloutconfig
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckMappingTag(t *testing.T) {
+	for _, ok := range []string{"team:blue", "env:prod-1", "a_b:c_d"} {
+		if err := CheckMappingTag(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for tag, want := range map[string]string{
+		"team":            "not a tag",
+		"team:":           "not a tag",
+		"team:a.b":        "widen",
+		"team:*":          "widen",
+		"Team:blue":       "lower-case",
+		"ping-sub:shared": `"ping-sub"`,
+		"role:admin":      `"role"`,
+		"mapping:x":       `"mapping"`,
+	} {
+		err := CheckMappingTag(tag)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckMappingTag(%q) = %v, want an error mentioning %s", tag, err, want)
+		}
+	}
+}
+
+// TestReservedTagKeysAreTheCalloutsKeys pins the list the provider documents and refuses to
+// the constants the callout uses when it tags users.
+func TestReservedTagKeysAreTheCalloutsKeys(t *testing.T) {
+	got := strings.Join(ReservedTagKeys(), ",")
+	if got != TagPingSub+","+TagRole+","+TagMapping {
+		t.Fatalf("reserved keys %s", got)
+	}
+	keys := ReservedTagKeys()
+	keys[0] = "changed"
+	if ReservedTagKeys()[0] != TagPingSub {
+		t.Fatal("ReservedTagKeys exposes its backing array")
+	}
+}
+
+func TestCheckAlgorithm(t *testing.T) {
+	for _, alg := range SupportedAlgorithms() {
+		if err := CheckAlgorithm(alg); err != nil {
+			t.Errorf("%s refused: %v", alg, err)
+		}
+	}
+	for alg, want := range map[string]string{"none": "unsigned", "NONE": "unsigned", "HS256": "shared secret",
+		"hs512": "shared secret", "rs256": "not a supported", "ES256K": "not a supported"} {
+		if err := CheckAlgorithm(alg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckAlgorithm(%q) = %v, want %q", alg, err, want)
+		}
+	}
+}
+
+func TestBounds(t *testing.T) {
+	b := SessionBounds
+	for _, d := range []time.Duration{b.Min, time.Hour, b.Max} {
+		if err := b.Check("max_session", d); err != nil {
+			t.Errorf("%s refused: %v", d, err)
+		}
+	}
+	if err := b.Check("max_session", b.Max+time.Second); err == nil || !strings.Contains(err.Error(), b.Why) {
+		t.Errorf("over the ceiling: %v", err)
+	}
+	if err := b.Check("max_session", b.Min-time.Second); err == nil || !strings.Contains(err.Error(), "shorter than the minimum of 1m") {
+		t.Errorf("under the floor: %v", err)
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{24 * time.Hour: "24h", time.Minute: "1m", 30 * time.Second: "30s",
+		90 * time.Minute: "1h30m", 0: "0s", 10 * time.Millisecond: "10ms", time.Hour + time.Second: "1h0m1s"} {
+		if got := ShortDuration(d); got != want {
+			t.Errorf("ShortDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestCheckClaimPathAndScope(t *testing.T) {
+	for _, p := range []string{"groups", "realm_access.roles", "https://example.com/claims.groups"} {
+		if err := CheckClaimPath(p); err != nil {
+			t.Errorf("%q refused: %v", p, err)
+		}
+	}
+	for _, p := range []string{"", ".groups", "groups.", "a..b", "a b"} {
+		if CheckClaimPath(p) == nil {
+			t.Errorf("%q accepted", p)
+		}
+	}
+	for _, s := range []string{"openid", "p1:read:user", "https://api.example.com/nats"} {
+		if err := CheckScope(s); err != nil {
+			t.Errorf("%q refused: %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "a b", `a"b`, `a\b`, "é"} {
+		if CheckScope(s) == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
