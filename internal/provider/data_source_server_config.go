@@ -39,6 +39,7 @@ type serverConfigModel struct {
 	Listen          types.Object `tfsdk:"listen"`
 	ServerName      types.String `tfsdk:"server_name"`
 	JetStream       types.Object `tfsdk:"jetstream"`
+	Limits          types.Object `tfsdk:"limits"`
 	Config          types.String `tfsdk:"config"`
 	ResolverFiles   types.Map    `tfsdk:"resolver_files"`
 }
@@ -56,6 +57,17 @@ type resolverModel struct {
 type listenModel struct {
 	Host types.String `tfsdk:"host"`
 	Port types.Int64  `tfsdk:"port"`
+}
+
+type serverLimitsModel struct {
+	MaxControlLine types.Int64  `tfsdk:"max_control_line"`
+	MaxPayload     types.Int64  `tfsdk:"max_payload"`
+	MaxPending     types.Int64  `tfsdk:"max_pending"`
+	MaxConnections types.Int64  `tfsdk:"max_connections"`
+	PingInterval   types.String `tfsdk:"ping_interval"`
+	PingMax        types.Int64  `tfsdk:"ping_max"`
+	WriteDeadline  types.String `tfsdk:"write_deadline"`
+	AuthTimeout    types.String `tfsdk:"auth_timeout"`
 }
 
 type jetStreamModel struct {
@@ -76,9 +88,9 @@ func serverConfigDataSourceSchema() schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "Renders the `nats-server` configuration that trusts a natsping operator, in the layout " +
 			"`nsc generate config` writes: the operator JWT, the system account, the account resolver and its preload, " +
-			"and optionally the default sentinel, listen address, server name and JetStream. Accounts are sorted by " +
-			"public key, so the output is byte-identical whatever order the JWTs arrive in and plans never show a " +
-			"spurious diff. Every account JWT is checked against the operator before anything is rendered.",
+			"and optionally the default sentinel, listen address, server name, JetStream and client limits. Accounts " +
+			"are sorted by public key, so the output is byte-identical whatever order the JWTs arrive in and plans " +
+			"never show a spurious diff. Every account JWT is checked against the operator before anything is rendered.",
 		Attributes: map[string]schema.Attribute{
 			"operator_jwt": schema.StringAttribute{
 				Required:            true,
@@ -175,6 +187,7 @@ func serverConfigDataSourceSchema() schema.Schema {
 					"max_file":   schema.StringAttribute{Optional: true, MarkdownDescription: "File storage limit, e.g. `\"10G\"`."},
 				},
 			},
+			"limits": serverLimitsAttribute(),
 			"config": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The nats-server configuration text. It holds only public JWTs and keys, no seeds.",
@@ -189,8 +202,8 @@ func serverConfigDataSourceSchema() schema.Schema {
 	}
 }
 
-// ValidateConfig reports resolver, listen, name and JetStream mistakes as soon as their values
-// are known, before any JWT is; groups with an unknown value are left for Read.
+// ValidateConfig reports resolver, listen, name, JetStream and limits mistakes as soon as their
+// values are known, before any JWT is; groups with an unknown value are left for Read.
 func (d *serverConfigDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
 	var m serverConfigModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -274,6 +287,17 @@ func (m *serverConfigModel) settings(ctx context.Context) (serverconfig.Input, m
 	}
 	unknown["server_name"] = m.ServerName.IsUnknown()
 	in.ServerName = m.ServerName.ValueString()
+	if obj := m.Limits; !obj.IsNull() {
+		var l serverLimitsModel
+		diags.Append(obj.As(ctx, &l, opts)...)
+		unknown["limits"] = obj.IsUnknown() || anyUnknown(l.MaxControlLine, l.MaxPayload, l.MaxPending, l.MaxConnections,
+			l.PingInterval, l.PingMax, l.WriteDeadline, l.AuthTimeout)
+		in.Limits = serverconfig.Limits{
+			MaxControlLine: l.MaxControlLine.ValueInt64(), MaxPayload: l.MaxPayload.ValueInt64(), MaxPending: l.MaxPending.ValueInt64(),
+			MaxConnections: l.MaxConnections.ValueInt64(), PingInterval: l.PingInterval.ValueString(), PingMax: l.PingMax.ValueInt64(),
+			WriteDeadline: l.WriteDeadline.ValueString(), AuthTimeout: l.AuthTimeout.ValueString(),
+		}
+	}
 	if obj := m.JetStream; !obj.IsNull() {
 		var j jetStreamModel
 		diags.Append(obj.As(ctx, &j, opts)...)

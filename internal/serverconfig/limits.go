@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 )
 
 // The nats-server defaults of the client limits (server/const.go, v2.15.3), written here
@@ -13,9 +15,8 @@ import (
 // pins them against the server.
 const (
 	// DefaultMaxControlLine is the longest protocol line a client may send, CONNECT included.
-	// With auth callout the CONNECT carries the sentinel JWT and the whole Ping token, so a
-	// token with many groups exceeds it and the server closes the connection before the
-	// callout is asked.
+	// With auth callout the CONNECT carries the whole Ping token, so a token with many groups
+	// exceeds it and the server closes the connection before the callout is asked.
 	DefaultMaxControlLine = 4096
 	DefaultMaxPayload     = 1 << 20
 	DefaultMaxPending     = 64 << 20
@@ -28,11 +29,11 @@ const (
 	DefaultAuthTimeout = "2s"
 )
 
-// MaxControlLineCeiling bounds max_control_line. The server buffers up to this many bytes of
-// every connection that has not authenticated yet, so a huge limit lets anyone who can reach
-// the port hold that much memory per socket; a token near 1 MiB means the groups claim
-// should be narrowed, not the limit raised further.
-const MaxControlLineCeiling = 1 << 20
+// MaxControlLineCeiling bounds max_control_line: room for the largest token the callout
+// accepts (oidc.MaxTokenBytes) plus a default line for the other CONNECT fields, such as a
+// sentinel JWT a client presents itself. A longer line would only admit CONNECTs the callout
+// refuses, while the server buffers up to this much of every unauthenticated connection.
+const MaxControlLineCeiling = oidc.MaxTokenBytes + DefaultMaxControlLine
 
 // maxInt32 is the largest value nats-server takes for max_control_line and max_payload
 // ("value is too big" otherwise).
@@ -70,10 +71,11 @@ func validateLimits(l Limits, errs *FieldErrors) {
 		switch {
 		case v < DefaultMaxControlLine:
 			errs.add("limits.max_control_line", "%d is below nats-server's default of %d bytes; a lower limit only refuses more "+
-				"Ping tokens at CONNECT (the token and the sentinel JWT travel in that line), so leave it unset or raise it", v, DefaultMaxControlLine)
+				"Ping tokens at CONNECT (the whole token travels in that line), so leave it unset or raise it", v, DefaultMaxControlLine)
 		case v > MaxControlLineCeiling:
-			errs.add("limits.max_control_line", "%d is above %d bytes (1 MiB); every unauthenticated connection may make the server "+
-				"buffer that much, so keep it lower and shorten the token instead (group ids or fewer groups in the claim)", v, MaxControlLineCeiling)
+			errs.add("limits.max_control_line", "%d is above %d bytes: the callout refuses tokens over %d bytes anyway, while the "+
+				"server buffers up to this much of every unauthenticated connection; use at most %d and keep tokens short "+
+				"(fewer groups in the claim)", v, MaxControlLineCeiling, oidc.MaxTokenBytes, MaxControlLineCeiling)
 		}
 	}
 	if v := l.MaxPayload; v != 0 {

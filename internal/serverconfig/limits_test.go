@@ -133,7 +133,7 @@ func TestLimitErrors(t *testing.T) {
 		substring string
 	}{
 		{"control line below the default", Limits{MaxControlLine: 1024}, "limits.max_control_line", "below nats-server's default of 4096"},
-		{"control line above 1 MiB", Limits{MaxControlLine: 4 << 20}, "limits.max_control_line", "above 1048576 bytes"},
+		{"control line above the ceiling", Limits{MaxControlLine: MaxControlLineCeiling + 1}, "limits.max_control_line", "above 69632 bytes: the callout refuses tokens over 65536"},
 		{"negative payload", Limits{MaxPayload: -1}, "limits.max_payload", "use a positive number of bytes"},
 		{"payload above int32", Limits{MaxPayload: 1 << 32, MaxPending: 1 << 40}, "limits.max_payload", "larger than nats-server accepts"},
 		{"payload above default pending", Limits{MaxPayload: 128 << 20}, "limits.max_payload", "larger than max_pending (67108864)"},
