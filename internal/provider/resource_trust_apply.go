@@ -128,7 +128,7 @@ func (r *trustResource) apply(ctx context.Context, m *trustModel, diags *diag.Di
 	}
 	m.AllowedAccounts = allowedAccountsValue(mappings)
 	if m.JWKSURI.IsUnknown() || m.JWKSKeys.IsUnknown() {
-		r.planKeys(ctx, m, diags)
+		r.planKeys(ctx, m, nil, diags)
 		if diags.HasError() {
 			return
 		}
