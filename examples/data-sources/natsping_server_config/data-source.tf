@@ -1,11 +1,13 @@
 # A full resolver: only the system account is preloaded, the other accounts are seeded into
 # the resolver directory before the first start and pushed afterwards.
 data "natsping_server_config" "main" {
-  operator_jwt = natsping_operator.main.jwt
+  operator_jwt   = natsping_operator.main.jwt
+  system_account = natsping_operator.main.system_account_public_key
   account_jwts = [
     natsping_operator.main.system_account_jwt,
     natsping_account.orders.jwt,
-    natsping_account.callout.jwt,
+    # The auth-callout account, created by natsping_trust.
+    natsping_trust.ping.account_jwt,
   ]
 
   resolver = {
@@ -13,8 +15,9 @@ data "natsping_server_config" "main" {
     dir  = "/var/lib/nats/jwt"
   }
 
-  # Clients holding only a Ping token connect with this bearer JWT of the callout account.
-  default_sentinel = var.sentinel_jwt
+  # Clients holding only a Ping token are given this bearer JWT of the callout account, so
+  # the server hands their connection to the callout.
+  default_sentinel = natsping_trust.ping.sentinel_jwt
 
   listen = {
     host = "0.0.0.0"
@@ -25,6 +28,14 @@ data "natsping_server_config" "main" {
     store_dir  = "/var/lib/nats/jetstream"
     max_memory = "1G"
     max_file   = "50G"
+  }
+
+  # The whole Ping token travels in the client's CONNECT line, which nats-server limits to
+  # 4 KiB by default: a token listing about 100 group names (or 55 group ids) is refused
+  # before the callout sees it. The callout's answer must arrive within auth_timeout.
+  limits = {
+    max_control_line = 16384
+    auth_timeout     = "5s"
   }
 }
 
@@ -42,6 +53,7 @@ resource "local_file" "resolver_seed" {
 
 # The simplest server for a laptop: every account preloaded in the config.
 data "natsping_server_config" "dev" {
-  operator_jwt = natsping_operator.main.jwt
-  account_jwts = [natsping_operator.main.system_account_jwt, natsping_account.orders.jwt]
+  operator_jwt     = natsping_operator.main.jwt
+  account_jwts     = [natsping_operator.main.system_account_jwt, natsping_account.orders.jwt, natsping_trust.ping.account_jwt]
+  default_sentinel = natsping_trust.ping.sentinel_jwt
 }

@@ -72,28 +72,11 @@ resource "natsping_account" "shop" {
   ]
 }
 
-# The auth-callout account: the callout service's own user bypasses the callout, every
-# other connection is decided by the service, which may place users in the accounts listed.
-resource "natsping_account" "auth" {
-  name            = "AUTH"
-  operator_signer = natsping_operator.main.signer
-
-  authorization = {
-    auth_users       = [var.callout_user_public_key]
-    allowed_accounts = [natsping_account.orders.public_key, natsping_account.shop.public_key]
-    xkey             = var.callout_xkey_public_key
-  }
-}
-
-variable "callout_user_public_key" {
-  type        = string
-  description = "Public key (U…) of the callout service's user."
-}
-
-variable "callout_xkey_public_key" {
-  type        = string
-  description = "Curve public key (X…) the callout service decrypts requests with."
-}
+# The auth-callout account is not declared here: natsping_trust creates it, with the callout
+# service's user in auth_users, the mapped accounts in allowed_accounts and the xkey. Pass its
+# natsping_trust.<name>.account_jwt to the server configuration beside the accounts above, and
+# natsping_trust.<name>.sentinel_jwt as default_sentinel (see natsping_server_config).
+# The authorization attribute exists for a callout service natsping does not manage.
 
 output "orders_role_keys" {
   value = natsping_account.orders.role_keys
