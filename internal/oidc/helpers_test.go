@@ -138,17 +138,74 @@ func testPolicy() Policy {
 	}
 }
 
-// fakeClock is a settable clock shared between a test and the code under test.
-type fakeClock struct{ ns atomic.Int64 }
+// fakeClock is a settable clock shared between a test and the code under test. Its After
+// fires only when Advance reaches the deadline, so a test decides exactly when RemoteKeySet.Run
+// wakes up, and armed tells it when Run has gone back to waiting.
+type fakeClock struct {
+	ns     atomic.Int64
+	mu     sync.Mutex
+	timers []fakeTimer
+	armed  chan time.Time // the deadline of every After call, never blocking the caller
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan time.Time
+}
 
 func newFakeClock(t time.Time) *fakeClock {
-	c := &fakeClock{}
+	c := &fakeClock{armed: make(chan time.Time, 64)}
 	c.ns.Store(t.UnixNano())
 	return c
 }
 
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *fakeClock) Now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ns.Add(int64(d))
+	now := c.Now()
+	pending := c.timers[:0]
+	for _, t := range c.timers {
+		if now.Before(t.at) {
+			pending = append(pending, t)
+			continue
+		}
+		t.ch <- now
+	}
+	c.timers = pending
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	c.mu.Lock()
+	at := c.Now().Add(d)
+	if d <= 0 {
+		ch <- c.Now()
+	} else {
+		c.timers = append(c.timers, fakeTimer{at: at, ch: ch})
+	}
+	c.mu.Unlock()
+	select {
+	case c.armed <- at:
+	default:
+	}
+	return ch
+}
+
+// nextWake waits until someone (Run) calls After and returns how far ahead of now it set its
+// deadline.
+func (c *fakeClock) nextWake(t testing.TB) time.Duration {
+	t.Helper()
+	select {
+	case at := <-c.armed:
+		return at.Sub(c.Now())
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run never went back to waiting")
+		return 0
+	}
+}
 
 // jwksServer serves a swappable JWKS and counts requests. When down, it answers with the
 // configured status (and Retry-After, if set).
@@ -161,6 +218,7 @@ type jwksServer struct {
 	hits       atomic.Int64
 	block      chan struct{} // when non-nil, requests wait until it is closed
 	notify     chan struct{} // when non-nil, receives one value per request (never blocks)
+	header     http.Header   // added to successful answers (Cache-Control, Age)
 }
 
 func newJWKSServer(t testing.TB, body []byte) *jwksServer {
@@ -168,7 +226,7 @@ func newJWKSServer(t testing.TB, body []byte) *jwksServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
 		s.mu.Lock()
-		body, down, retry, block, notify := s.body, s.down, s.retryAfter, s.block, s.notify
+		body, down, retry, block, notify, header := s.body, s.down, s.retryAfter, s.block, s.notify, s.header.Clone()
 		s.mu.Unlock()
 		if notify != nil {
 			select {
@@ -185,6 +243,9 @@ func newJWKSServer(t testing.TB, body []byte) *jwksServer {
 			}
 			http.Error(w, `{"code":"REQUEST_LIMITED"}`, down)
 			return
+		}
+		for k, v := range header {
+			w.Header()[k] = v
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
@@ -203,6 +264,20 @@ func (s *jwksServer) setDown(status, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.down, s.retryAfter = status, retryAfter
+}
+
+// setHeader sets a header of the successful answers; an empty value removes it.
+func (s *jwksServer) setHeader(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.header == nil {
+		s.header = http.Header{}
+	}
+	if value == "" {
+		s.header.Del(key)
+		return
+	}
+	s.header.Set(key, value)
 }
 
 func (s *jwksServer) setNotify(ch chan struct{}) {

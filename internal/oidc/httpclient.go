@@ -93,25 +93,32 @@ func (e *httpStatusError) Error() string {
 
 // getDocument fetches a small JSON document and returns its body when the status is 200.
 func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+	body, _, err := fetchDocument(ctx, client, url)
+	return body, err
+}
+
+// fetchDocument is getDocument that also returns the response headers (the JWKS cache reads
+// Cache-Control from them).
+func fetchDocument(ctx context.Context, client *http.Client, url string) ([]byte, http.Header, error) {
 	if client == nil {
-		return nil, errors.New("no HTTP client configured; this is always a bug in the provider")
+		return nil, nil, errors.New("no HTTP client configured; this is always a bug in the provider")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", url, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", url, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: reading body: %w", url, err)
+		return nil, nil, fmt.Errorf("GET %s: reading body: %w", url, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &httpStatusError{
+		return nil, nil, &httpStatusError{
 			URL:        url,
 			Status:     resp.StatusCode,
 			Snippet:    snippet(body),
@@ -119,9 +126,9 @@ func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, 
 		}
 	}
 	if len(body) > maxDocumentBytes {
-		return nil, fmt.Errorf("GET %s: body is larger than %d bytes; this is not a discovery document or JWKS", url, maxDocumentBytes)
+		return nil, nil, fmt.Errorf("GET %s: body is larger than %d bytes; this is not a discovery document or JWKS", url, maxDocumentBytes)
 	}
-	return body, nil
+	return body, resp.Header, nil
 }
 
 // snippet keeps error messages readable when an endpoint answers with an HTML error page.

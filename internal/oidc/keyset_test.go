@@ -33,7 +33,7 @@ func newRemoteFixture(t *testing.T, cacheSize int, published ...testKey) *remote
 		pubs[i] = k.public()
 	}
 	f := &remoteFixture{srv: newJWKSServer(t, jwksOf(t, pubs...)), clock: newFakeClock(testEpoch)}
-	f.keys = NewRemoteKeySet(loopbackClient(t), f.srv.URL+"/as/jwks", RemoteKeySetOptions{Now: f.clock.Now})
+	f.keys = NewRemoteKeySet(loopbackClient(t), f.srv.URL+"/as/jwks", RemoteKeySetOptions{Now: f.clock.Now, After: f.clock.After})
 	f.v = mustVerifier(t, testPolicy(), f.keys, VerifierOptions{Now: f.clock.Now, CacheSize: cacheSize})
 	return f
 }
@@ -58,7 +58,7 @@ func TestRemoteKeySetRotation(t *testing.T) {
 	if got := f.srv.hits.Load(); got != 1 {
 		t.Fatalf("JWKS requests inside the gate = %d, want 1", got)
 	}
-	f.clock.Advance(DefaultMinRefreshInterval + time.Second)
+	f.clock.Advance(DefaultUnknownKIDInterval + time.Second)
 	if _, err := f.v.Verify(ctx, f.token(t, k2)); err != nil {
 		t.Fatalf("rotated key after the gate opened: %v", err)
 	}
@@ -82,7 +82,7 @@ func TestRemoteKeySetBogusKidStorm(t *testing.T) {
 	if _, err := f.v.Verify(ctx, good); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(DefaultMinRefreshInterval + time.Second)
+	f.clock.Advance(DefaultUnknownKIDInterval + time.Second)
 
 	forger := rsaTestKey(2, "")
 	var wg sync.WaitGroup
@@ -126,7 +126,7 @@ func TestRemoteKeySetEndpointDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.srv.setDown(503, 0)
-	f.clock.Advance(DefaultMinRefreshInterval + time.Second)
+	f.clock.Advance(DefaultUnknownKIDInterval + time.Second)
 
 	unknown := signClaims(t, rsaTestKey(1, "k2"), pingClaims(f.clock.Now()), nil)
 	_, err := f.v.Verify(ctx, unknown)

@@ -16,10 +16,16 @@
 //   - Keys come only from the configured JWKS. Keys marked use=enc, symmetric keys and RSA keys
 //     under 2048 bits are ignored. When a JWKS publishes two different keys under one kid that
 //     both fit the alg, that kid is refused rather than one being picked.
-//   - An unknown kid may refetch the JWKS, but at most one fetch runs at a time and at most one
-//     starts per MinRefreshInterval (and none while the issuer's Retry-After lasts), so a flood
-//     of invented kids cannot exhaust the issuer's rate limit. Cached keys keep working while
-//     the endpoint is down; a kid not cached then is refused (keys_unavailable).
+//   - The JWKS is refreshed on a schedule (RemoteKeySet.Run: the issuer's Cache-Control
+//     max-age, clamped to [MinRefreshInterval, RefreshInterval]), so a key Ping publishes
+//     ahead of use is known before its first token. An unknown kid may refetch the JWKS too,
+//     but only when the token could pass with some key (its claims pass the policy and its
+//     signature has a possible length), at most one fetch runs at a time, and at most one
+//     starts per UnknownKIDInterval (none while the issuer's Retry-After lasts): a flood of
+//     invented kids costs the issuer about one request a second and cannot hold back a new
+//     key for longer than that. Cached keys keep working while the endpoint is down; a kid
+//     not cached then is refused (keys_unavailable).
+//   - A crit header is refused (unsupported_critical_header): no JWS extension is processed.
 //   - iss must equal the policy issuer byte for byte; aud must contain a policy audience; exp
 //     and iat are required, exp and nbf are applied with the policy skew, iat may not lie in
 //     the future, and exp−iat may not exceed MaxTokenLifetime.
@@ -85,6 +91,9 @@ const (
 	ReasonForbiddenScope    Reason = "forbidden_scope"
 	ReasonBadGroupsClaim    Reason = "bad_groups_claim"
 	ReasonTokenTypeRejected Reason = "token_type_rejected"
+	// ReasonUnsupportedCritical is a token whose crit header names an extension this verifier
+	// does not process (RFC 7515 §4.1.11); it is not a bad signature, and audit lines say so.
+	ReasonUnsupportedCritical Reason = "unsupported_critical_header"
 )
 
 // VerifyError is returned for every refused token.

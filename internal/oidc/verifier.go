@@ -228,7 +228,7 @@ func (v *Verifier) verify(ctx context.Context, raw, hash string, now time.Time) 
 		return nil, err
 	}
 	alg := hdr.Algorithm
-	key, err := v.keys.KeyFor(ctx, hdr.KeyID, alg)
+	key, err := v.keyFor(ctx, jws, hdr.KeyID, alg, now)
 	if err != nil {
 		var ve *VerifyError
 		if errors.As(err, &ve) {
@@ -237,6 +237,11 @@ func (v *Verifier) verify(ctx context.Context, raw, hash string, now time.Time) 
 		return nil, &VerifyError{Reason: ReasonKeysUnavailable, Detail: err.Error()}
 	}
 	payload, err := jws.Verify(key.Key)
+	if errors.Is(err, jose.ErrUnsupportedCriticalHeader) {
+		// checkHeader refuses every crit already; this keeps the reason right should go-jose
+		// ever find one there that we did not.
+		return nil, &VerifyError{Reason: ReasonUnsupportedCritical, Detail: "the token marks a header critical that go-jose does not support"}
+	}
 	if err != nil {
 		return nil, &VerifyError{Reason: ReasonSignature, Detail: fmt.Sprintf("signature does not verify with kid %q", hdr.KeyID)}
 	}
@@ -319,6 +324,13 @@ func (v *Verifier) checkHeader(hdr jose.Header) error {
 	if _, ok := hdr.ExtraHeaders["b64"]; ok {
 		return malformed("the b64 header (unencoded payload) is not accepted in tokens")
 	}
+	// RFC 7515 §4.1.11: a verifier must refuse a token whose crit names an extension it does
+	// not process, and this verifier processes none (b64, the one go-jose knows, is refused
+	// above). Checked before the key lookup, so such a token never costs a JWKS fetch either.
+	if crit, ok := hdr.ExtraHeaders["crit"]; ok {
+		return &VerifyError{Reason: ReasonUnsupportedCritical,
+			Detail: fmt.Sprintf("the token marks %s critical; no JWS extension is supported", critNames(crit))}
+	}
 	typ, present := hdr.ExtraHeaders[jose.HeaderType]
 	if !present {
 		return nil
@@ -334,6 +346,25 @@ func (v *Verifier) checkHeader(hdr jose.Header) error {
 	}
 	return &VerifyError{Reason: ReasonTokenTypeRejected,
 		Detail: fmt.Sprintf("typ %q is not an access or ID token type (accepted: %s)", s, strings.Join(v.types, ", "))}
+}
+
+// critNames renders a crit value for the audit detail, bounded because the token chose it.
+func critNames(v any) string {
+	list, ok := v.([]any)
+	if !ok {
+		return "headers " + describe(v)
+	}
+	const shown = 4
+	names := make([]string, 0, min(len(list), shown))
+	for _, n := range list[:min(len(list), shown)] {
+		s, _ := n.(string)
+		names = append(names, s)
+	}
+	out := fmt.Sprintf("headers %q", names)
+	if len(list) > shown {
+		out += fmt.Sprintf(" and %d more", len(list)-shown)
+	}
+	return out
 }
 
 // checkValidity applies exp and nbf with the policy's skew; used on every cache hit too.

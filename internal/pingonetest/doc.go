@@ -18,8 +18,8 @@
 // to trust it.
 //
 // Tests steer it through methods rather than by rewriting responses: [Server.IssueToken] and
-// the Forge helpers mint good and deliberately bad tokens, [Server.RotateKey] and
-// [Server.RetireOldKeys] follow PingOne's signing-key lifecycle, [Server.SetJWKSAvailable]
+// the Forge helpers mint good and deliberately bad tokens, [Server.PublishNextKey],
+// [Server.RotateKey] and [Server.RetireOldKeys] follow PingOne's signing-key lifecycle, [Server.SetJWKSAvailable]
 // simulates an outage, [Server.RateLimitNext] injects 429 REQUEST_LIMITED responses, and
 // [Server.AddGroup], [Server.RenameGroup] and [Server.DeleteGroup] change the directory between
 // Terraform steps. Counters such as [Server.JWKSFetches] let tests prove caching without timing.

@@ -76,12 +76,19 @@ func (k *signingKey) publicKeyPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
 
-// RotateKey makes a fresh key the one that signs new tokens and returns its kid. The previous keys
+// RotateKey makes the next key the one that signs new tokens and returns its kid: the key
+// [Server.PublishNextKey] announced, or else a fresh key nobody has seen yet. The previous keys
 // stay in the JWKS, as PingOne keeps every policy key published, until [Server.RetireOldKeys].
 func (s *Server) RotateKey() string {
-	k, err := newSigningKey(s.now())
-	if err != nil {
-		panic("pingonetest: " + err.Error())
+	s.mu.Lock()
+	k := s.next
+	s.next = nil
+	s.mu.Unlock()
+	if k == nil {
+		var err error
+		if k, err = newSigningKey(s.now()); err != nil {
+			panic("pingonetest: " + err.Error())
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,8 +96,32 @@ func (s *Server) RotateKey() string {
 	return k.kid
 }
 
-// RetireOldKeys removes every key but the active one from the JWKS, so tokens signed before the
-// last rotation no longer verify once a verifier refreshes its key set.
+// PublishNextKey adds the key of the next rotation to the JWKS without signing with it, as
+// PingOne publishes its rotation keys and PingFederate its pending key ahead of use, and returns
+// its kid; [Server.RotateKey] makes it the signing key. Calling it again before the rotation
+// returns the same kid.
+func (s *Server) PublishNextKey() string {
+	s.mu.Lock()
+	if s.next != nil {
+		defer s.mu.Unlock()
+		return s.next.kid
+	}
+	s.mu.Unlock()
+	k, err := newSigningKey(s.now())
+	if err != nil {
+		panic("pingonetest: " + err.Error())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.next == nil {
+		s.next = k
+	}
+	return s.next.kid
+}
+
+// RetireOldKeys removes every key but the active one (and an announced next key) from the JWKS,
+// so tokens signed before the last rotation no longer verify once a verifier refreshes its key
+// set.
 func (s *Server) RetireOldKeys() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,13 +133,17 @@ func (s *Server) ActiveKeyID() string {
 	return s.activeKey().kid
 }
 
-// PublishedKeyIDs lists the kids currently in the JWKS, oldest first.
+// PublishedKeyIDs lists the kids currently in the JWKS, oldest first; an announced next key
+// comes last.
 func (s *Server) PublishedKeyIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, len(s.keys))
-	for i, k := range s.keys {
-		ids[i] = k.kid
+	ids := make([]string, 0, len(s.keys)+1)
+	for _, k := range s.keys {
+		ids = append(ids, k.kid)
+	}
+	if s.next != nil {
+		ids = append(ids, s.next.kid)
 	}
 	return ids
 }
@@ -147,9 +182,12 @@ func (s *Server) publishedKey(kid string) (*signingKey, bool) {
 func (s *Server) jwks() jose.JSONWebKeySet {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(s.keys))}
-	for i, k := range s.keys {
-		set.Keys[i] = k.public
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(s.keys)+1)}
+	for _, k := range s.keys {
+		set.Keys = append(set.Keys, k.public)
+	}
+	if s.next != nil {
+		set.Keys = append(set.Keys, s.next.public)
 	}
 	return set
 }

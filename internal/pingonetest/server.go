@@ -55,6 +55,10 @@ type Options struct {
 	TokenLifetime time.Duration
 	// Now is the clock for iat/exp and for checking bearer-token expiry; default time.Now.
 	Now func() time.Time
+	// JWKSCacheControl is sent verbatim as the JWKS answer's Cache-Control header (e.g.
+	// "max-age=300"), so verifiers that schedule refreshes by it can be tested; empty sends
+	// none.
+	JWKSCacheControl string
 }
 
 // Server is a running PingOne look-alike. All methods are safe for concurrent use.
@@ -63,10 +67,12 @@ type Server struct {
 	worker        [2]string
 	tokenLifetime time.Duration
 	now           func() time.Time
+	cacheControl  string
 	srv           *httptest.Server
 
 	mu          sync.Mutex
 	keys        []*signingKey // last is active
+	next        *signingKey   // published ahead of use, not signing yet
 	jwksDown    bool
 	groups      []*Group
 	limited     int
@@ -85,6 +91,7 @@ func New(opts Options) *Server {
 		worker:        [2]string{opts.WorkerClientID, opts.WorkerClientSecret},
 		tokenLifetime: opts.TokenLifetime,
 		now:           opts.Now,
+		cacheControl:  opts.JWKSCacheControl,
 	}
 	if s.env == "" {
 		s.env = DefaultEnvironmentID
@@ -228,6 +235,9 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	if down {
 		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		return
+	}
+	if s.cacheControl != "" {
+		w.Header().Set("Cache-Control", s.cacheControl)
 	}
 	writeJSON(w, http.StatusOK, "application/json", s.jwks())
 }
