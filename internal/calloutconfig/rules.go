@@ -46,10 +46,17 @@ func CheckMappingTag(tag string) error {
 	}
 	key := tag[:strings.IndexByte(tag, ':')]
 	if slices.Contains(reservedTagKeys, key) {
-		return fmt.Errorf("%q uses the key %q, which the callout sets on every user it admits (reserved: %s); "+
-			"choose another key", tag, key, strings.Join(reservedTagKeys, ", "))
+		return &ReservedTagError{Tag: tag, Key: key}
 	}
 	return nil
+}
+
+// ReservedTagError is a mapping tag that uses a key the callout sets itself.
+type ReservedTagError struct{ Tag, Key string }
+
+func (e *ReservedTagError) Error() string {
+	return fmt.Sprintf("%q uses the key %q, which the callout sets on every user it admits (reserved: %s); "+
+		"choose another key", e.Tag, e.Key, strings.Join(reservedTagKeys, ", "))
 }
 
 // Bounds is an inclusive range of durations with the reason for its ceiling.

@@ -494,4 +494,3 @@ func (credsValidator) ValidateString(_ context.Context, req validator.StringRequ
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid creds", err.Error())
 	}
 }
-

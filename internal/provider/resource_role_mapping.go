@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -141,7 +142,13 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 					"admitted user and cannot be used.",
 				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
 					checkString("Invalid tag", "must be a lower-case key:value tag whose value is a single subject token",
-						calloutconfig.CheckMappingTag))},
+						func(tag string) error {
+							err := calloutconfig.CheckMappingTag(tag)
+							if reserved := (*calloutconfig.ReservedTagError)(nil); errors.As(err, &reserved) {
+								return summarized{"Reserved tag key", err}
+							}
+							return err
+						}))},
 			},
 			"account": schema.StringAttribute{
 				Computed:            true,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -178,8 +179,51 @@ func TestAccRoleMapping_planErrors(t *testing.T) {
 				Config:      strings.Replace(mappingConfig(o.roleSigner, `["x"]`), `groups`, `tags = ["team:a.b"]`+"\n  groups", 1),
 				ExpectError: regexp.MustCompile(`(?s)Invalid tag.*widen`),
 			},
+			// Every key the callout sets is reserved; ping-sub was once missed, and a mapping
+			// tag ping-sub:shared then gave all its users the shared {{tag(ping-sub)}} subjects.
+			{
+				Config:      strings.Replace(mappingConfig(o.roleSigner, `["x"]`), `groups`, `tags = ["ping-sub:shared"]`+"\n  groups", 1),
+				ExpectError: regexp.MustCompile(`(?s)Reserved tag key.*uses the key "ping-sub"`),
+			},
+			{
+				Config:      strings.Replace(mappingConfig(o.roleSigner, `["x"]`), `groups`, `tags = ["role:admin"]`+"\n  groups", 1),
+				ExpectError: regexp.MustCompile(`(?s)Reserved tag key.*uses the key "role"`),
+			},
+			{
+				Config:      strings.Replace(mappingConfig(o.roleSigner, `["x"]`), `groups`, `max_session = "25h"`+"\n  groups", 1),
+				ExpectError: regexp.MustCompile(`(?s)Duration too long.*maximum of 24h`),
+			},
 		},
 	})
+}
+
+// TestRoleMappingRuleCarriesRoleKey: the rule names the role's public key, so the callout can
+// refuse a seed that is not it.
+func TestRoleMappingRuleCarriesRoleKey(t *testing.T) {
+	owner, _, err := natsjwt.NewKey(natsjwt.KindAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := natsjwt.ParseSigner(natsjwt.EncodeSigner(&natsjwt.Signer{Owner: owner, Role: "reader", Seed: mustSeed(t, natsjwt.KindAccount)}), natsjwt.KindAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := roleMappingModel{
+		Name: types.StringValue("m"), Priority: types.Int64Value(0), MaxSession: types.StringValue("1h"),
+		AccountName: types.StringNull(), AllowedConnectionTypes: types.SetNull(types.StringType), Tags: types.SetNull(types.StringType),
+		ResolvedGroups: resolvedGroupsValue([]resolvedGroup{{Value: "Readers", Name: "Readers"}}),
+	}
+	rule, err := m.rule(context.Background(), signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got calloutconfig.Mapping
+	if err := jsonStrict([]byte(rule), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.RoleSigningKey != signer.PublicKey || got.Validate() != nil {
+		t.Fatalf("rule %+v: role key %s, want %s", got, got.RoleSigningKey, signer.PublicKey)
+	}
 }
 
 func jsonStrict(data []byte, v any) error {

@@ -170,8 +170,14 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "Accepted JWS algorithms: `" + strings.Join(calloutconfig.SupportedAlgorithms(), "`, `") +
 					"`. `none` and `HS*` are refused. Default `[\"RS256\"]` (PingOne signs with RS256).",
 				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
-					checkString("Algorithm refused", "must be one of "+strings.Join(calloutconfig.SupportedAlgorithms(), ", "),
-						calloutconfig.CheckAlgorithm))},
+					checkString("Unsupported algorithm", "must be one of "+strings.Join(calloutconfig.SupportedAlgorithms(), ", "),
+						func(alg string) error {
+							err := calloutconfig.CheckAlgorithm(alg)
+							if _, forbidden := calloutconfig.ForbiddenAlgorithm(alg); forbidden {
+								return summarized{"Algorithm refused", err}
+							}
+							return err
+						}))},
 			},
 			"max_token_lifetime": duration("Longest accepted token lifetime (`exp` − `iat`), as a Go duration: tokens "+
 				"minted to live longer are refused, so a lifetime raised in Ping cannot silently extend NATS access. Keep "+
