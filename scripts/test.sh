@@ -6,6 +6,10 @@
 # against Terraform when a `terraform` binary is on PATH; docs freshness. Every stage runs
 # even after a failure, so one run reports everything; the exit status is non-zero if any
 # stage failed.
+#
+# A plain `go test ./...` skips the acceptance tests when TF_ACC or a CLI is missing; here
+# NATSPING_REQUIRE_ACC=1 turns every such skip into a failure (internal/acctest), so this
+# command can never pass without having run them.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,15 +49,19 @@ if [ -n "$tofu" ]; then
   # shellcheck source=scripts/acc-env.sh
   . scripts/acc-env.sh
   "$tofu" version | head -n 1
-  stage "go test ./... (unit + acceptance, OpenTofu)" go test ./... -count=1 -timeout 45m
+  stage "go test ./... (unit + acceptance, OpenTofu)" \
+    env NATSPING_REQUIRE_ACC=1 go test ./... -count=1 -timeout 45m
 else
-  skip "go test ./... (unit + acceptance, OpenTofu)" "no OpenTofu"
+  # The OpenTofu stage has already failed the run; the unit tests still report what they can.
+  stage "go test ./... (unit only: no OpenTofu, acceptance tests skipped)" \
+    env -u TF_ACC -u NATSPING_REQUIRE_ACC go test ./... -count=1 -timeout 45m
 fi
 
 if terraform_bin=$(command -v terraform); then
   if [ -n "$tofu" ]; then
     stage "acceptance tests with $("$terraform_bin" version 2>/dev/null | head -n 1)" \
-      env TF_ACC_TERRAFORM_PATH="$terraform_bin" go test ./internal/provider/ ./internal/demo/ -run TestAcc -count=1 -timeout 45m
+      env NATSPING_REQUIRE_ACC=1 TF_ACC_TERRAFORM_PATH="$terraform_bin" \
+      go test ./internal/provider/ ./internal/demo/ -run TestAcc -count=1 -timeout 45m
   else
     skip "acceptance tests with terraform" "acceptance environment not set up"
   fi

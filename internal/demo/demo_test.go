@@ -3,20 +3,21 @@ package demo
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/natsping/terraform-provider-natsping/internal/acctest"
 )
+
+// TestMain fails the package under make test (NATSPING_REQUIRE_ACC) when no CLI is set up.
+func TestMain(m *testing.M) { acctest.Main(m) }
 
 // TestAccQuickstartEndToEnd applies examples/quickstart with the real CLI against the PingOne
 // fixture, boots nats-server from the rendered config, runs the real natsping-callout binary,
 // and checks what people holding Ping tokens can and cannot do.
 func TestAccQuickstartEndToEnd(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || cli == "" {
-		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does) to run the quickstart end to end")
-	}
+	cli := acctest.PreCheck(t)
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,13 @@
 package provider
 
 import (
-	"os"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
+
+	"github.com/natsping/terraform-provider-natsping/internal/acctest"
 )
 
 // testAccProtoV6ProviderFactories starts the provider in-process for every test step.
@@ -21,11 +22,14 @@ var testAccProtoV6ProviderFactoriesWithEcho = map[string]func() (tfprotov6.Provi
 	"echo":     echoprovider.NewProviderServer(),
 }
 
-// testAccPreCheck fails fast with a useful message when the CLI is not set up; running
-// `make testacc` (scripts/test.sh) sets all of this.
+// TestMain fails the whole package before any test runs when make test (NATSPING_REQUIRE_ACC)
+// finds no CLI: the framework's own TF_ACC skip happens before testAccPreCheck could object.
+func TestMain(m *testing.M) { acctest.Main(m) }
+
+// testAccPreCheck skips a test that runs the CLI, saying what to set, when TF_ACC or a CLI is
+// missing, so `go test ./...` on a fresh clone runs the unit tests and passes; under `make
+// test` the same condition fails instead.
 func testAccPreCheck(t *testing.T) {
 	t.Helper()
-	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
-		t.Fatal("TF_ACC_TERRAFORM_PATH is not set: run the tests through `make test`, which builds OpenTofu and sets it")
-	}
+	acctest.PreCheck(t)
 }
