@@ -400,7 +400,7 @@ func TestAccTrust_unreachableIssuerFailsClosed(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      o.config(issuer, ""),
-			ExpectError: regexp.MustCompile(`(?s)Cannot read the Ping issuer's keys.*127\.0\.0\.1:1.*(refused|connect)`),
+			ExpectError: regexp.MustCompile(`(?s)Cannot read the Ping issuer's keys.*127\.0\.0\.1:1.*(refused|connect).*A\s+new\s+trust\s+fails\s+closed`),
 		}},
 	})
 }
