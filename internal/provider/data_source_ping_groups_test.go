@@ -39,7 +39,7 @@ func testAccPingOneProviderConfig(srv *pingonetest.Server, clientSecret string) 
 	return fmt.Sprintf(`
 provider "natsping" {
   pingone = {
-    region         = "EU"
+    region_code    = "EU"
     environment_id = %q
     client_id      = %q
     client_secret  = %q
@@ -139,8 +139,7 @@ data "natsping_ping_groups" "by_name" {
 }
 
 func TestAccPingGroupsDataSource_withoutPingOne(t *testing.T) {
-	for _, env := range []string{"PINGONE_ENVIRONMENT_ID", "PINGONE_CLIENT_ID", "PINGONE_CLIENT_SECRET", "PINGONE_REGION_CODE",
-		"PINGONE_AUTH_HOSTNAME", "PINGONE_API_HOSTNAME"} {
+	for _, env := range allPingOneEnv {
 		t.Setenv(env, "")
 	}
 	resource.Test(t, resource.TestCase{

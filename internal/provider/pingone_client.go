@@ -23,7 +23,7 @@ const pingOneCABundleEnv = "PINGONE_CA_BUNDLE_FILE"
 func pingOneNotConfigured(feature string) string {
 	return feature + " reads from the PingOne Management API, but the provider has no PingOne connection. " +
 		"Configure the provider's `pingone` block (environment_id, client_id, client_secret and, outside North " +
-		"America, region) or set PINGONE_ENVIRONMENT_ID, PINGONE_CLIENT_ID, PINGONE_CLIENT_SECRET and " +
+		"America, region_code) or set PINGONE_ENVIRONMENT_ID, PINGONE_CLIENT_ID, PINGONE_CLIENT_SECRET and " +
 		"PINGONE_REGION_CODE. The client must be a worker application with a role that can read groups."
 }
 

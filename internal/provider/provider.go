@@ -5,24 +5,27 @@ package provider
 import (
 	"context"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/function"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/natsping/terraform-provider-natsping/internal/pingone"
 )
 
 var (
 	_ provider.Provider                       = (*natspingProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*natspingProvider)(nil)
 	_ provider.ProviderWithFunctions          = (*natspingProvider)(nil)
+	_ provider.ProviderWithValidateConfig     = (*natspingProvider)(nil)
 )
 
 // New returns the provider factory used by main and by the acceptance tests.
@@ -62,22 +65,13 @@ type providerModel struct {
 }
 
 type pingOneModel struct {
-	Region        types.String `tfsdk:"region"`
+	RegionCode    types.String `tfsdk:"region_code"`
+	Region        types.String `tfsdk:"region"` // deprecated alias of region_code
 	EnvironmentID types.String `tfsdk:"environment_id"`
 	ClientID      types.String `tfsdk:"client_id"`
 	ClientSecret  types.String `tfsdk:"client_secret"`
 	AuthHostname  types.String `tfsdk:"auth_hostname"`
 	APIHostname   types.String `tfsdk:"api_hostname"`
-}
-
-// PingOneRegions maps the region codes users know from the PingOne provider to top-level domains.
-var PingOneRegions = map[string]string{
-	"NA": "com",
-	"EU": "eu",
-	"CA": "ca",
-	"AU": "com.au",
-	"SG": "sg",
-	"AP": "asia",
 }
 
 func (p *natspingProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -96,10 +90,17 @@ func (p *natspingProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"deleted groups. Each attribute falls back to its `PINGONE_*` environment variable. Without it the " +
 					"provider works offline and does not check that mapped groups exist.",
 				Attributes: map[string]schema.Attribute{
+					"region_code": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "PingOne region code: `" + strings.Join(pingone.Regions(), "`, `") + "`, named as " +
+							"in the PingOne provider. Env: `PINGONE_REGION_CODE`. Default `NA`.",
+						Validators: []validator.String{stringvalidator.OneOf(pingone.Regions()...)},
+					},
 					"region": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "PingOne region code: `NA`, `EU`, `CA`, `AU`, `SG` or `AP`. Env: `PINGONE_REGION_CODE`. Default `NA`.",
-						Validators:          []validator.String{stringvalidator.OneOf("NA", "EU", "CA", "AU", "SG", "AP")},
+						DeprecationMessage:  "Use region_code, the name the PingOne provider uses; region will be removed in a future version.",
+						MarkdownDescription: "Deprecated alias of `region_code`. Setting both to different values is an error.",
+						Validators:          []validator.String{stringvalidator.OneOf(pingone.Regions()...)},
 					},
 					"environment_id": schema.StringAttribute{
 						Optional:            true,
@@ -115,17 +116,29 @@ func (p *natspingProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 						MarkdownDescription: "Client secret of the worker application. Env: `PINGONE_CLIENT_SECRET`.",
 					},
 					"auth_hostname": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "Overrides the authentication hostname (`auth.pingone.<tld>`), optionally with a port. Env: `PINGONE_AUTH_HOSTNAME`.",
+						Optional: true,
+						MarkdownDescription: "Overrides the authentication hostname (`auth.pingone.<tld>`), optionally with a port. " +
+							"Env: `PINGONE_AUTH_SERVICE_HOSTNAME` (as for the PingOne provider), or the older `PINGONE_AUTH_HOSTNAME`.",
 					},
 					"api_hostname": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "Overrides the Management API hostname (`api.pingone.<tld>`), optionally with a port. Env: `PINGONE_API_HOSTNAME`.",
+						Optional: true,
+						MarkdownDescription: "Overrides the Management API hostname (`api.pingone.<tld>`), optionally with a port. " +
+							"Env: `PINGONE_API_SERVICE_HOSTNAME` (as for the PingOne provider), or the older `PINGONE_API_HOSTNAME`.",
 					},
 				},
 			},
 		},
 	}
+}
+
+// ValidateConfig reports settings that contradict each other, so `validate` shows them already.
+func (p *natspingProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.PingOne == nil {
+		return
+	}
+	checkRegionAlias(cfg.PingOne, &resp.Diagnostics)
 }
 
 func (p *natspingProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -134,51 +147,17 @@ func (p *natspingProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	m := cfg.PingOne
-	if m == nil {
-		m = &pingOneModel{}
-	}
-	settings := PingOneSettings{
-		Region:        stringOrEnv(m.Region, "PINGONE_REGION_CODE"),
-		EnvironmentID: stringOrEnv(m.EnvironmentID, "PINGONE_ENVIRONMENT_ID"),
-		ClientID:      stringOrEnv(m.ClientID, "PINGONE_CLIENT_ID"),
-		ClientSecret:  stringOrEnv(m.ClientSecret, "PINGONE_CLIENT_SECRET"),
-		AuthHostname:  stringOrEnv(m.AuthHostname, "PINGONE_AUTH_HOSTNAME"),
-		APIHostname:   stringOrEnv(m.APIHostname, "PINGONE_API_HOSTNAME"),
-	}
-	if settings.Region == "" {
-		settings.Region = "NA"
-	}
-	if _, ok := PingOneRegions[settings.Region]; !ok {
-		resp.Diagnostics.AddAttributeError(path.Root("pingone").AtName("region"), "Unknown PingOne region",
-			"PINGONE_REGION_CODE is "+settings.Region+"; use one of NA, EU, CA, AU, SG, AP.")
+	settings, configured := resolvePingOneSettings(cfg.PingOne, os.Getenv, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	data := &ProviderData{Now: p.now}
-	configured := settings.EnvironmentID != "" || settings.ClientID != "" || settings.ClientSecret != ""
 	if configured {
-		for attr, v := range map[string]string{"environment_id": settings.EnvironmentID, "client_id": settings.ClientID, "client_secret": settings.ClientSecret} {
-			if v == "" {
-				resp.Diagnostics.AddAttributeError(path.Root("pingone").AtName(attr), "Incomplete PingOne credentials",
-					"PingOne is partly configured but "+attr+" is missing. Set it (or its PINGONE_* environment variable), "+
-						"or remove the other PingOne settings to run offline.")
-			}
-		}
-		if resp.Diagnostics.HasError() {
-			return
-		}
 		data.PingOne = &settings
 	}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
-}
-
-func stringOrEnv(v types.String, env string) string {
-	if !v.IsNull() && !v.IsUnknown() {
-		return v.ValueString()
-	}
-	return os.Getenv(env)
 }
 
 func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resource {
