@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"errors"
 	"regexp"
 	"strings"
@@ -165,7 +164,7 @@ func TestIssuerUnavailable(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			plan, state := existing(), existing()
-			plan.JWKSURI, plan.JWKSKeys = types.StringUnknown(), types.ListUnknown(reviewed.ElementType(context.Background()))
+			plan.JWKSURI, plan.JWKSKeys = types.StringUnknown(), types.ListUnknown(reviewed.ElementType(t.Context()))
 			if c.plan != nil {
 				c.plan(plan)
 			}
