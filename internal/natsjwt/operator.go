@@ -208,3 +208,29 @@ func encode(c jwt.Claims, signer *Signer) (string, error) {
 	}
 	return token, nil
 }
+
+// Why nats-server refuses an account JWT's issuer, as CheckAccountIssuer reports it.
+var (
+	// ErrIdentityUnderStrict: the operator identity key signed, but the operator requires
+	// signing keys (strict_signing_key_usage).
+	ErrIdentityUnderStrict = errors.New("the operator identity key signs, but the operator requires signing keys")
+	// ErrNotOperatorKey: the key is neither the operator identity nor one of its signing keys.
+	ErrNotOperatorKey = errors.New("the key is neither the operator identity nor one of its signing keys")
+)
+
+// CheckAccountIssuer applies nats-server's rule for who may issue account JWTs under op
+// (jwt OperatorClaims.DidSign): a listed signing key always, the identity key only when the
+// operator does not require signing keys. It is the one home of that rule: the account
+// resource checks its signer with it while planning, the server config every account JWT.
+func CheckAccountIssuer(op *jwt.OperatorClaims, issuer string) error {
+	switch {
+	case op.SigningKeys.Contains(issuer):
+		return nil
+	case issuer == op.Subject && op.StrictSigningKeyUsage:
+		return ErrIdentityUnderStrict
+	case issuer == op.Subject:
+		return nil
+	default:
+		return ErrNotOperatorKey
+	}
+}

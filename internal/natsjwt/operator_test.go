@@ -1,6 +1,7 @@
 package natsjwt
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,38 @@ func TestBuildSystemAccountJWT(t *testing.T) {
 	}
 	if _, err := BuildSystemAccountJWT(SystemAccountSpec{Name: "SYS", PublicKey: sysPub}, sk); err == nil {
 		t.Error("a system account without signing key must be refused")
+	}
+}
+
+// CheckAccountIssuer must say exactly what nats-io/jwt's DidSign (which the server uses)
+// says, and name the reason when it refuses.
+func TestCheckAccountIssuer(t *testing.T) {
+	t.Parallel()
+	identity, _ := mustKey(t, KindOperator)
+	signing, _ := mustKey(t, KindOperator)
+	stranger, _ := mustKey(t, KindOperator)
+	account, _ := mustKey(t, KindAccount)
+	for _, strict := range []bool{false, true} {
+		op := jwt.NewOperatorClaims(identity)
+		op.StrictSigningKeyUsage = strict
+		op.SigningKeys.Add(signing)
+		for _, tt := range []struct {
+			issuer string
+			want   error
+		}{
+			{signing, nil},
+			{identity, map[bool]error{false: nil, true: ErrIdentityUnderStrict}[strict]},
+			{stranger, ErrNotOperatorKey},
+		} {
+			got := CheckAccountIssuer(op, tt.issuer)
+			if !errors.Is(got, tt.want) {
+				t.Errorf("strict %t, issuer %s: got %v, want %v", strict, tt.issuer, got, tt.want)
+			}
+			ac := jwt.NewAccountClaims(account)
+			ac.Issuer = tt.issuer
+			if accepted := op.DidSign(ac); accepted != (got == nil) {
+				t.Errorf("strict %t, issuer %s: DidSign says %t, CheckAccountIssuer %v", strict, tt.issuer, accepted, got)
+			}
+		}
 	}
 }

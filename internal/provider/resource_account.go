@@ -119,6 +119,10 @@ func accountResourceSchema() schema.Schema {
 					"in the plan.",
 				Validators: []validator.String{validSigner(natsjwt.KindOperator)},
 			},
+			"operator_jwt": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: accountOperatorJWTDescription,
+			},
 			"tags": schema.SetAttribute{
 				ElementType: types.StringType,
 				Optional:    true,

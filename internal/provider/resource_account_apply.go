@@ -29,6 +29,7 @@ func (r *accountResource) ValidateConfig(ctx context.Context, req resource.Valid
 		return
 	}
 	addAccountValidationErrors(&resp.Diagnostics, spec.Validate(natsjwt.ValidateOptions{}), unknown, nil)
+	checkAccountOperatorSigner(m.OperatorSigner, m.OperatorJWT, &resp.Diagnostics)
 }
 
 // ModifyPlan fills in what the plan can know before apply: the issuer from the configured
@@ -48,6 +49,18 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	plan, state := planAndPriorState[accountResourceModel](ctx, req, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	checkAccountOperatorSigner(plan.OperatorSigner, plan.OperatorJWT, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state != nil && onlyOperatorJWTChanged(req) {
+		// Nothing that goes into the account JWT changed: keep every computed value, so the
+		// plan shows operator_jwt alone and Update re-signs nothing.
+		kept := *state
+		kept.OperatorJWT = plan.OperatorJWT
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, kept)...)
 		return
 	}
 
@@ -191,6 +204,11 @@ func (r *accountResource) Update(ctx context.Context, req resource.UpdateRequest
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.JWT.IsUnknown() {
+		// ModifyPlan kept the JWT: only operator_jwt, which is checked but not signed, changed.
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 		return
 	}
 	pub := state.PublicKey.ValueString()

@@ -24,6 +24,7 @@ type accountResourceModel struct {
 	Description        types.String      `tfsdk:"description"`
 	InfoURL            types.String      `tfsdk:"info_url"`
 	OperatorSigner     types.String      `tfsdk:"operator_signer"`
+	OperatorJWT        types.String      `tfsdk:"operator_jwt"`
 	Tags               types.Set         `tfsdk:"tags"`
 	ExpiresAt          timetypes.RFC3339 `tfsdk:"expires_at"`
 	Limits             types.Object      `tfsdk:"limits"`

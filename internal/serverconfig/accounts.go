@@ -2,6 +2,7 @@ package serverconfig
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -119,10 +120,11 @@ func checkAccounts(op *jwt.OperatorClaims, sys string, accounts []account, decod
 }
 
 func checkIssuer(op *jwt.OperatorClaims, ac *jwt.AccountClaims, errs *FieldErrors) {
-	if op.DidSign(ac) {
+	err := natsjwt.CheckAccountIssuer(op, ac.Issuer)
+	if err == nil {
 		return
 	}
-	if op.StrictSigningKeyUsage && ac.Issuer == op.Subject {
+	if errors.Is(err, natsjwt.ErrIdentityUnderStrict) {
 		errs.add("account_jwts", "account %s (%q) is signed by the operator identity key, but operator %q requires signing keys "+
 			"(strict_signing_key_usage); re-sign the account with one of the operator's signing keys", ac.Subject, ac.Name, op.Name)
 		return

@@ -9,7 +9,9 @@ resource "natsping_account" "orders" {
   name            = "ORDERS"
   description     = "Order processing"
   operator_signer = natsping_operator.main.signer
-  tags            = ["team:orders"]
+  # Lets the plan refuse a signer nats-server would refuse (e.g. the operator's seed).
+  operator_jwt = natsping_operator.main.jwt
+  tags         = ["team:orders"]
 
   limits = {
     max_connections = 1000
