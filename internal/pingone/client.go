@@ -109,6 +109,10 @@ type Client struct {
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
+// IsID reports whether s has the shape of a PingOne id (a UUID): environment, group and
+// application ids all do, so a configured value of this shape is an id, any other a name.
+func IsID(s string) bool { return uuidPattern.MatchString(s) }
+
 // New validates cfg and returns a client. It makes no request: credentials are first used, and
 // so first checked, by the first API call.
 func New(cfg Config) (*Client, error) {
@@ -120,7 +124,7 @@ func New(cfg Config) (*Client, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown PingOne region %q: use one of %s", region, strings.Join(Regions(), ", "))
 	}
-	if !uuidPattern.MatchString(cfg.EnvironmentID) {
+	if !IsID(cfg.EnvironmentID) {
 		return nil, fmt.Errorf("PingOne environment id %q is not a UUID: copy it from the PingOne console "+
 			"(Environment → Properties), e.g. aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa", cfg.EnvironmentID)
 	}

@@ -313,3 +313,20 @@ func (c cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.cancel()
 	return resp, err
 }
+
+// TestIsID pins the one definition of a PingOne id that the client and the provider's group
+// matching share.
+func TestIsID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7f":  true,
+		"0F6C1C7E-8F6A-4B7E-9D3C-2A1B0C9D8E7F":  true,
+		"Engineering":                           false,
+		"0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7":   false,
+		" 0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7f": false,
+		"":                                      false,
+	} {
+		if got := IsID(s); got != want {
+			t.Errorf("IsID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -130,7 +130,7 @@ func (c *Client) followable(href, collectionPath string) (*url.URL, error) {
 
 // GetGroup reads one group by id. A missing group is a *NotFoundError (errors.Is ErrNotFound).
 func (c *Client) GetGroup(ctx context.Context, id string) (*Group, error) {
-	if !uuidPattern.MatchString(id) {
+	if !IsID(id) {
 		return nil, fmt.Errorf("PingOne group id %q is not a UUID; to look a group up by name use its name instead", id)
 	}
 	var w groupWire

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/natsping/terraform-provider-natsping/internal/cabundle"
 	"github.com/natsping/terraform-provider-natsping/internal/pingone"
 )
 
@@ -76,13 +76,9 @@ func pingOneHTTPClient(caFile string) (*http.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: cannot read the CA bundle: %w", pingOneCABundleEnv, err)
 		}
-		pool, err := x509.SystemCertPool()
+		pool, err := cabundle.ExtendSystem(string(pemBytes))
 		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, fmt.Errorf("%s: %s contains no PEM certificate; it must hold one or more "+
-				"-----BEGIN CERTIFICATE----- blocks", pingOneCABundleEnv, caFile)
+			return nil, fmt.Errorf("%s: %s: %w", pingOneCABundleEnv, caFile, err)
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -14,10 +13,6 @@ import (
 
 	"github.com/natsping/terraform-provider-natsping/internal/pingone"
 )
-
-// groupIDPattern is the shape of PingOne ids. A configured value of this shape is looked up
-// (and, offline, matched) as an id; anything else as a name.
-var groupIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // resolvedGroup is one entry of resolved_groups: the configured value and what the callout
 // matches in tokens for it. Empty strings are nulls.
@@ -38,7 +33,7 @@ func (r *roleMappingResource) resolveGroups(ctx context.Context, values []string
 	if r.data == nil || r.data.PingOne == nil {
 		out := make([]resolvedGroup, 0, len(values))
 		for _, v := range values {
-			if groupIDPattern.MatchString(v) {
+			if pingone.IsID(v) {
 				out = append(out, resolvedGroup{Value: v, ID: v})
 			} else {
 				out = append(out, resolvedGroup{Value: v, Name: v})
@@ -82,7 +77,7 @@ func resolveWithPingOne(ctx context.Context, client groupLookup, values []string
 		prev, seen := before[v]
 		var g *pingone.Group
 		var err error
-		byID := groupIDPattern.MatchString(v)
+		byID := pingone.IsID(v)
 		if byID {
 			g, err = client.GetGroup(ctx, v)
 		} else {
