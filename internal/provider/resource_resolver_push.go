@@ -113,7 +113,8 @@ func resolverPushResourceSchema() schema.Schema {
 				Sensitive: true,
 				MarkdownDescription: "Creds of a user of the operator's system account, normally " +
 					"`natsping_operator.<name>.system_user_creds`. Only the system account may use `$SYS` subjects.",
-				Validators: []validator.String{credsValidator{}},
+				Validators: []validator.String{checkString("Invalid creds", "must be the content of a creds file (a user JWT and its seed)",
+					func(s string) error { _, _, err := resolver.ParseCreds(s); return err })},
 			},
 			"accounts": schema.MapAttribute{
 				ElementType: types.StringType,
@@ -476,21 +477,4 @@ func pushMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[stri
 	}
 	diags.Append(m.ElementsAs(ctx, &out, false)...)
 	return out
-}
-
-// credsValidator checks creds at plan time without ever echoing them.
-type credsValidator struct{}
-
-func (credsValidator) Description(context.Context) string {
-	return "must be the content of a creds file (a user JWT and its seed)"
-}
-func (v credsValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (credsValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, _, err := resolver.ParseCreds(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid creds", err.Error())
-	}
 }
