@@ -35,7 +35,8 @@ func (r *accountResource) ValidateConfig(ctx context.Context, req resource.Valid
 // ModifyPlan fills in what the plan can know before apply: the issuer from the configured
 // signer (so a change of signer shows as issuer "O…" -> "O…"), and the keys of roles that
 // already exist (only new roles are unknown). It also validates with the provider's clock and,
-// for an existing account, its public key (activation tokens must name it).
+// for an existing account, its public key (activation tokens must name it), and checks the
+// signer against operator_jwt.
 func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return

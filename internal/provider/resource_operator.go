@@ -94,11 +94,17 @@ func operatorResourceSchema() schema.Schema {
 			"identity key, one operator signing key, the system account keys and the system user key are generated on " +
 			"create and kept; changing any input re-signs the JWTs in place. Accounts are signed with the operator " +
 			"**signing key** (see `signer`), so the identity seed can stay out of day-to-day use.\n\n" +
-			"**Rotating the signing key:** change any value in `signing_key_rotation`. The plan then shows a new " +
-			"`signing_key` and `signer`, and every `natsping_account` using `signer` is re-signed in the same apply. " +
+			"**Rotating the signing key:** change any value in `signing_key_rotation`. The plan then shows the new " +
+			"`signing_key`, the public key the apply will sign with (`signing_key_seed` and `signer` change with it, " +
+			"shown as sensitive), and every `natsping_account` using `signer` is re-signed in the same apply, its " +
+			"`issuer` showing the new key. The next key is generated one apply ahead and kept in the resource's private " +
+			"state, which is what lets the plan name it; it is known only after apply when the keepers themselves are " +
+			"unknown while planning, or for an operator last applied by a provider version that prepared no key. " +
 			"The previous key stays listed in the operator JWT for `signing_key_grace_period`, so account JWTs already " +
 			"pushed to servers stay valid until the new ones are deployed; once the grace period is over, the next plan " +
-			"drops it (an in-place update).\n\n" +
+			"drops it (an in-place update). If the state itself may have leaked, rotate twice with " +
+			"`signing_key_grace_period = \"0s\"` (the first rotation moves to the key prepared in that state), or " +
+			"rather replace the operator: the state also holds its identity and system account seeds.\n\n" +
 			"**Security notice:** seeds, signers and creds are stored unencrypted in the state. Protect the state " +
 			"accordingly, or keep the operator in a separate state that only a few people can read.",
 		Attributes: map[string]schema.Attribute{
@@ -215,9 +221,12 @@ func (r *operatorResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	rotate := !imported && (keepersUnknown || !keepersEqual(plan.SigningKeyRotation, state.SigningKeyRotation))
 	resign := false
 	if rotate {
-		// The new key is generated at apply: generating it here would give a different key
-		// in the final plan Terraform makes at apply time, which it rejects as inconsistent.
-		plan.SigningKey, plan.SigningKeySeed, plan.Signer = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
+		if keepersUnknown {
+			// Whether the key changes at all is decided in the final plan.
+			plan.SigningKey, plan.SigningKeySeed, plan.Signer = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
+		} else {
+			planRotationKey(ctx, &plan, req.Private, &resp.Diagnostics)
+		}
 		plan.SigningKeyCreatedAt = timetypes.NewRFC3339Unknown()
 		switch {
 		case keepersUnknown || graceUnknown:
@@ -339,6 +348,7 @@ func (r *operatorResource) Create(ctx context.Context, req resource.CreateReques
 	m.PreviousSigningKey = types.StringNull()
 	m.JWT, m.SystemAccountJWT, m.SystemUserCreds = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 	r.sign(ctx, &m, &resp.Diagnostics)
+	storeNextSigningKey(ctx, resp.Private, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -352,9 +362,16 @@ func (r *operatorResource) Read(context.Context, resource.ReadRequest, *resource
 
 func (r *operatorResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m operatorModel
+	var prior types.String
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("signing_key"), &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	// A rotation uses up the prepared key; so does a state without one (imported, or made
+	// before keys were prepared), which gets its first.
+	if !m.SigningKey.Equal(prior) || loadNextSigningKey(ctx, req.Private, m.PublicKey.ValueString(), &resp.Diagnostics) == nil {
+		storeNextSigningKey(ctx, resp.Private, &resp.Diagnostics)
 	}
 	if m.SigningKey.IsUnknown() {
 		pub, seed, err := natsjwt.NewKey(natsjwt.KindOperator)
@@ -363,6 +380,8 @@ func (r *operatorResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 		m.SigningKey, m.SigningKeySeed = types.StringValue(pub), types.StringValue(seed)
+	}
+	if m.SigningKeyCreatedAt.IsUnknown() {
 		m.SigningKeyCreatedAt = timetypes.NewRFC3339TimeValue(r.now().UTC().Truncate(time.Second))
 	}
 	r.sign(ctx, &m, &resp.Diagnostics)
@@ -458,6 +477,7 @@ func (r *operatorResource) ImportState(ctx context.Context, req resource.ImportS
 		resp.Diagnostics.AddError("Invalid import ID", err.Error())
 		return
 	}
+	storeNextSigningKey(ctx, resp.Private, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 }
 

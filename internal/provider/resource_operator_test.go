@@ -173,6 +173,22 @@ func (c *captured) equals() knownvalue.Check {
 	})
 }
 
+// storeOther captures a value that must differ from an earlier one (a rotated key).
+func (c *captured) storeOther(earlier *captured) knownvalue.Check {
+	return knownvalue.StringFunc(func(v string) error {
+		if v == earlier.v {
+			return fmt.Errorf("got %s again, want a new value", v)
+		}
+		c.v = v
+		return nil
+	})
+}
+
+// signerOf checks that a signer string signs with the captured public key.
+func (c *captured) signerOf() knownvalue.Check {
+	return knownvalue.StringFunc(func(v string) error { return signerKeyComparer{}.CompareValues(v, c.v) })
+}
+
 func (c *captured) notListedIn() knownvalue.Check {
 	return operatorClaims(func(oc *jwt.OperatorClaims) error {
 		if oc.SigningKeys.Contains(c.v) {
@@ -200,7 +216,7 @@ func TestAccOperator_signingKeyRotation(t *testing.T) {
   signing_key_grace_period = "1h"
 }`, gen)
 	}
-	first := &captured{}
+	first, second, third := &captured{}, &captured{}, &captured{}
 	identity := statecheck.CompareValue(compare.ValuesSame())
 	resource.UnitTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -215,12 +231,25 @@ func TestAccOperator_signingKeyRotation(t *testing.T) {
 				},
 			},
 			{
-				// A rotation: the plan shows the signer change; the old key stays listed.
+				// A plan of the rotation on its own names the new key; it was prepared by the
+				// last apply, not made up per plan, so every later plan shows the same key.
+				Config:             config("2"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(testOperator, opAttr("signing_key"), second.storeOther(first)),
+				}},
+			},
+			{
+				// The rotation: the plan names that key again (seed and signer sensitive), the
+				// apply signs with exactly that key, and the old key stays listed.
 				Config: config("2"),
 				ConfigPlanChecks: planChecks(
 					plancheck.ExpectResourceAction(testOperator, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(testOperator, opAttr("signing_key")),
-					plancheck.ExpectUnknownValue(testOperator, opAttr("signer")),
+					plancheck.ExpectKnownValue(testOperator, opAttr("signing_key"), second.equals()),
+					plancheck.ExpectKnownValue(testOperator, opAttr("signer"), second.signerOf()),
+					plancheck.ExpectSensitiveValue(testOperator, opAttr("signer")),
+					plancheck.ExpectSensitiveValue(testOperator, opAttr("signing_key_seed")),
 					plancheck.ExpectUnknownValue(testOperator, opAttr("system_account_jwt")),
 					plancheck.ExpectKnownValue(testOperator, opAttr("previous_signing_key"), first.equals()),
 					plancheck.ExpectKnownValue(testOperator, opAttr("public_key"), knownvalue.NotNull()),
@@ -233,12 +262,7 @@ func TestAccOperator_signingKeyRotation(t *testing.T) {
 					statecheck.CompareValuePairs(testOperator, opAttr("jwt"), testOperator, opAttr("previous_signing_key"), natsjwttest.ListsSigningKey()),
 					statecheck.CompareValuePairs(testOperator, opAttr("system_account_jwt"), testOperator, opAttr("signing_key"), natsjwttest.IssuedBy()),
 					statecheck.CompareValuePairs(testOperator, opAttr("signer"), testOperator, opAttr("signing_key"), signerKey()),
-					statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), knownvalue.StringFunc(func(v string) error {
-						if v == first.v {
-							return fmt.Errorf("signing key was not rotated")
-						}
-						return nil
-					})),
+					statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), second.equals()),
 				},
 			},
 			{
@@ -266,10 +290,11 @@ func TestAccOperator_signingKeyRotation(t *testing.T) {
 }`,
 				ConfigPlanChecks: planChecks(
 					plancheck.ExpectKnownValue(testOperator, opAttr("previous_signing_key"), knownvalue.Null()),
-					plancheck.ExpectUnknownValue(testOperator, opAttr("signing_key")),
+					plancheck.ExpectKnownValue(testOperator, opAttr("signing_key"), third.storeOther(second)),
 				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					identity.AddStateValue(testOperator, opAttr("public_key")),
+					statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), third.equals()),
 					statecheck.ExpectKnownValue(testOperator, opAttr("jwt"), operatorClaims(func(c *jwt.OperatorClaims) error {
 						if len(c.SigningKeys) != 1 {
 							return fmt.Errorf("signing keys = %v, want only the new key", c.SigningKeys)
@@ -504,22 +529,28 @@ resource "natsping_user" "test" {
 }`, gen)
 	}
 	issuedByCurrent := statecheck.CompareValuePairs(account, opAttr("jwt"), testOperator, opAttr("signing_key"), natsjwttest.IssuedBy())
+	first, next := &captured{}, &captured{}
 	resource.UnitTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: config("1"), ConfigPlanChecks: planChecks(), ConfigStateChecks: []statecheck.StateCheck{issuedByCurrent}},
+			{Config: config("1"), ConfigPlanChecks: planChecks(), ConfigStateChecks: []statecheck.StateCheck{
+				issuedByCurrent, statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), first.store()),
+			}},
 			{
+				// The review shows which key the accounts will be signed with.
 				Config: config("2"),
 				ConfigPlanChecks: planChecks(
 					plancheck.ExpectResourceAction(testOperator, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(testOperator, opAttr("signing_key"), next.storeOther(first)),
 					plancheck.ExpectResourceAction(account, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(account, opAttr("issuer")),
+					plancheck.ExpectKnownValue(account, opAttr("issuer"), next.equals()),
 					plancheck.ExpectUnknownValue(account, opAttr("jwt")),
 					plancheck.ExpectResourceAction(user, plancheck.ResourceActionNoop),
 				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					issuedByCurrent,
+					statecheck.ExpectKnownValue(testOperator, opAttr("signing_key"), next.equals()),
 					statecheck.CompareValuePairs(account, opAttr("issuer"), testOperator, opAttr("signing_key"), compare.ValuesSame()),
 					statecheck.CompareValuePairs(testOperator, opAttr("jwt"), testOperator, opAttr("previous_signing_key"), natsjwttest.ListsSigningKey()),
 				},
