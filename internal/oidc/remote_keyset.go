@@ -218,6 +218,9 @@ func (s *RemoteKeySet) Run(ctx context.Context) {
 			// the keys in the meantime and moved the schedule.
 			continue
 		}
+		if ctx.Err() != nil {
+			return // stopped before the first fetch: the issuer is not asked at all
+		}
 		_ = s.Refresh(ctx)
 		if ctx.Err() != nil {
 			return
