@@ -16,13 +16,13 @@ func serverLimitsAttribute() schema.SingleNestedAttribute {
 		Optional: true,
 		MarkdownDescription: "Client connection limits of the server. Each unset value keeps the nats-server default. " +
 			"With auth callout, `max_control_line` and `auth_timeout` decide whether a Ping token gets to the callout at all: " +
-			"see the limits guide.",
+			"see the [limits guide](../guides/limits.md).",
 		Attributes: map[string]schema.Attribute{
 			"max_control_line": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: fmt.Sprintf("Longest protocol line a client may send, in bytes. Default %d. A client's "+
-					"CONNECT carries the whole Ping token, so a token listing many groups (about 55 group ids or 100 "+
-					"20-character names) exceeds the default and the server closes the connection with `maximum control "+
+					"CONNECT carries the whole Ping token, so a token listing many groups (about 55 group ids or 95 "+
+					"twenty-character names) exceeds the default and the server closes the connection with `maximum control "+
 					"line exceeded` before the callout sees it. %d to %d: the callout refuses tokens over %d bytes, and the server may "+
 					"buffer this much of every connection that has not authenticated yet.", serverconfig.DefaultMaxControlLine,
 					serverconfig.DefaultMaxControlLine, serverconfig.MaxControlLineCeiling, oidc.MaxTokenBytes),

@@ -8,11 +8,21 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // startRendered boots a real nats-server from a rendered config and returns what it reports
 // about itself, the values it enforces.
 func startRendered(t *testing.T, config string) *server.Varz {
+	t.Helper()
+	v, err := startServer(t, config).Varz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func startServer(t *testing.T, config string) *server.Server {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "server.conf")
 	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
@@ -32,11 +42,34 @@ func startRendered(t *testing.T, config string) *server.Varz {
 	if !s.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server did not start")
 	}
-	v, err := s.Varz(nil)
+	return s
+}
+
+// The room the limits guide gives for a token: with the default control line a token of
+// 3,923 bytes still reaches authentication through nats.go's CONNECT (and is refused there,
+// as this server has no callout), one byte more is refused as a too long line.
+func TestDefaultControlLineRoomForToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 1)
+	out, err := Render(f.input())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	url := startServer(t, out.Config).ClientURL()
+	connectErr := func(n int) string {
+		nc, err := nats.Connect(url, nats.Token(strings.Repeat("t", n)), nats.NoReconnect())
+		if err != nil {
+			return err.Error()
+		}
+		nc.Close()
+		return ""
+	}
+	if got := connectErr(3923); !strings.Contains(got, "Authorization Violation") {
+		t.Errorf("a 3,923-byte token: got %q, want the server to reach authentication (Authorization Violation)", got)
+	}
+	if got := connectErr(3924); !strings.Contains(got, "maximum control line exceeded") {
+		t.Errorf("a 3,924-byte token: got %q, want maximum control line exceeded", got)
+	}
 }
 
 // The Default… constants are what a server started without the settings reports.

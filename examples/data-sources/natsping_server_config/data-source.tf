@@ -31,8 +31,9 @@ data "natsping_server_config" "main" {
   }
 
   # The whole Ping token travels in the client's CONNECT line, which nats-server limits to
-  # 4 KiB by default: a token listing about 100 group names (or 55 group ids) is refused
-  # before the callout sees it. The callout's answer must arrive within auth_timeout.
+  # 4 KiB by default: a token listing about 95 twenty-character group names (or 55 group
+  # ids) is refused before the callout sees it. The callout's answer must arrive within
+  # auth_timeout.
   limits = {
     max_control_line = 16384
     auth_timeout     = "5s"
