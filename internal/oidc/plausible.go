@@ -22,8 +22,8 @@ type peekingKeySet interface {
 // the token could pass if that kid's key existed; a token refused whatever the key is costs
 // the issuer nothing.
 func (v *Verifier) keyFor(ctx context.Context, jws *jose.JSONWebSignature, kid, alg string, now time.Time) (*jose.JSONWebKey, error) {
-	pk, ok := v.keys.(peekingKeySet)
-	if !ok {
+	pk := v.peeker
+	if pk == nil {
 		return v.keys.KeyFor(ctx, kid, alg)
 	}
 	if key, found, err := pk.peek(kid, alg); found {

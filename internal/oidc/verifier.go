@@ -52,6 +52,7 @@ type VerifierStats struct {
 type Verifier struct {
 	policy    Policy
 	keys      KeySet
+	peeker    peekingKeySet // keys, when it can answer without fetching; see keyFor
 	algs      []jose.SignatureAlgorithm
 	audiences map[string]bool
 	types     []string
@@ -117,6 +118,7 @@ func NewVerifier(policy Policy, keys KeySet, opts VerifierOptions) (*Verifier, e
 		now:       opts.Now,
 		cacheTTL:  opts.CacheTTL,
 	}
+	v.peeker, _ = keys.(peekingKeySet)
 	for _, a := range policy.Audiences {
 		v.audiences[a] = true
 	}
