@@ -19,6 +19,8 @@ resource "natsping_operator" "main" {
 resource "natsping_account" "orders" {
   name            = "ORDERS"
   operator_signer = natsping_operator.main.signer
+  # Checked while planning: a signer this operator's servers would refuse fails the plan.
+  operator_jwt = natsping_operator.main.jwt
 
   jetstream = {
     memory_storage = 64 * 1024 * 1024
