@@ -160,7 +160,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.audit.Close()
-	s.state.Load().iss.close()
+	s.keys.close()
 	return errors.Join(errs...)
 }
 
@@ -210,8 +210,8 @@ func (s *Service) Ready() error {
 	if s.connected() == 0 {
 		return errors.New("not connected to NATS")
 	}
-	if k := s.state.Load().iss.keys; k != nil {
-		if st := k.Stats(); st.Keys == 0 {
+	if s.keys.remote() {
+		if st := s.keys.stats(); st.Keys == 0 {
 			if st.LastError != "" {
 				return fmt.Errorf("issuer signing keys not loaded: %s", st.LastError)
 			}

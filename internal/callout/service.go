@@ -67,8 +67,7 @@ type Service struct {
 
 	mu sync.Mutex // serialises Start, Reload and Shutdown
 
-	statsMu sync.Mutex
-	retired oidc.KeySetStats // counters of key sets replaced by reloads
+	keys jwksKeys // the issuer key set across reloads; nothing else starts or stops one
 }
 
 // runState is what one configuration needs at run time; it is replaced as a whole.
@@ -78,37 +77,11 @@ type runState struct {
 	iss *issuerRuntime
 }
 
-// issuerRuntime is the token verifier for one issuer section and, when keys are fetched,
-// the key set whose background refresh it owns.
+// issuerRuntime is the token verifier for one issuer section and the key set it reads.
 type issuerRuntime struct {
-	key       string // the issuer section as JSON: equal sections share a runtime
-	keySource string // where the keys come from: equal sources share the key set
-	verifier  Verifier
-	keys      *oidc.RemoteKeySet
-	stop      context.CancelFunc
-}
-
-func (r *issuerRuntime) close() {
-	if r.stop != nil {
-		r.stop()
-	}
-}
-
-// sharedKeys is r's remote key set, or nil (also for a nil r).
-func (r *issuerRuntime) sharedKeys() *oidc.RemoteKeySet {
-	if r == nil {
-		return nil
-	}
-	return r.keys
-}
-
-// release closes prev when next has not taken over its key set; a taken-over key set keeps
-// its background refresh, which next now owns.
-func release(prev, next *issuerRuntime) {
-	if prev == next || (prev.keys != nil && prev.keys == next.keys) {
-		return
-	}
-	prev.close()
+	key      string // the issuer section as JSON: equal sections share a runtime
+	verifier Verifier
+	keys     *keySource // owned by Service.keys; nil when Options.NewVerifier built the verifier
 }
 
 // New checks doc, builds its verifier and signing keys, and returns a service that is not
@@ -138,48 +111,52 @@ func New(doc *calloutconfig.Document, opts Options) (*Service, error) {
 	if opts.Name == "" {
 		opts.Name = "natsping-callout"
 	}
-	s := &Service{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.Workers)}
+	s := &Service{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.Workers), keys: jwksKeys{now: opts.Now}}
 	st, err := s.build(doc, nil)
 	if err != nil {
 		return nil, err
 	}
 	s.state.Store(st)
+	s.keys.commit(st.iss.keys)
 	s.audit = NewAuditor(opts.AuditWriter, opts.AuditBuffer)
 	s.metrics = newMetrics(s)
 	return s, nil
 }
 
 // build prepares a run state for doc, reusing prev's issuer runtime when the issuer
-// section is unchanged so a reload keeps its cached keys and verified tokens.
+// section is unchanged so a reload keeps its verified tokens; s.keys keeps the key set when
+// only the token policy changed.
 func (s *Service) build(doc *calloutconfig.Document, prev *runState) (*runState, error) {
 	key, err := issuerKey(doc.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	var iss, prevIss *issuerRuntime
-	if prev != nil {
-		prevIss = prev.iss
-	}
-	if prevIss != nil && prevIss.key == key {
-		iss = prevIss
-	} else if s.opts.NewVerifier != nil {
+	var iss *issuerRuntime
+	switch {
+	case prev != nil && prev.iss.key == key:
+		iss = prev.iss
+	case s.opts.NewVerifier != nil:
 		v, err := s.opts.NewVerifier(doc.Issuer)
 		if err != nil {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 		iss = &issuerRuntime{key: key, verifier: v}
-	} else if iss, err = newIssuerRuntime(doc.Issuer, s.opts.Now, s.opts.TokenCacheSize, prevIss); err != nil {
-		return nil, fmt.Errorf("issuer: %w", err)
+	default:
+		ks, err := s.keys.prepare(doc.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("issuer: %w", err)
+		}
+		v, err := newIssuerVerifier(doc.Issuer, ks.keys, s.opts.Now, s.opts.TokenCacheSize)
+		if err != nil {
+			s.keys.discard(ks)
+			return nil, fmt.Errorf("issuer: %w", err)
+		}
+		iss = &issuerRuntime{key: key, verifier: v, keys: ks}
 	}
-	iss.key = key
 	eng, err := newEngine(doc, iss.verifier, s.opts.Now)
 	if err != nil {
-		if prevIss == nil {
-			iss.close()
-		} else {
-			// The running configuration stays; only what iss started on its own goes.
-			release(iss, prevIss)
-		}
+		// The running configuration stays; a key set prepared for this one goes.
+		s.keys.discard(iss.keys)
 		return nil, err
 	}
 	return &runState{doc: doc, eng: eng, iss: iss}, nil
@@ -256,17 +233,7 @@ func (s *Service) reload(doc *calloutconfig.Document) error {
 		return err
 	}
 	s.state.Store(next)
-	if next.iss != prev.iss && (prev.iss.keys == nil || prev.iss.keys != next.iss.keys) {
-		if prev.iss.keys != nil {
-			st := prev.iss.keys.Stats()
-			s.statsMu.Lock()
-			s.retired.Fetches += st.Fetches
-			s.retired.FetchFailures += st.FetchFailures
-			s.retired.SuppressedRefreshes += st.SuppressedRefreshes
-			s.statsMu.Unlock()
-		}
-	}
-	release(prev.iss, next.iss)
+	s.keys.commit(next.iss.keys)
 	s.log.Info("configuration reloaded", "mappings", len(doc.Mappings), "issuer_changed", next.iss != prev.iss)
 	return nil
 }
@@ -274,16 +241,4 @@ func (s *Service) reload(doc *calloutconfig.Document) error {
 // Auditor is where this service writes its audit lines.
 func (s *Service) Auditor() *Auditor { return s.audit }
 
-func (s *Service) keyStats() oidc.KeySetStats {
-	s.statsMu.Lock()
-	st := s.retired
-	s.statsMu.Unlock()
-	if k := s.state.Load().iss.keys; k != nil {
-		cur := k.Stats()
-		st.Fetches += cur.Fetches
-		st.FetchFailures += cur.FetchFailures
-		st.SuppressedRefreshes += cur.SuppressedRefreshes
-		st.Keys = cur.Keys
-	}
-	return st
-}
+func (s *Service) keyStats() oidc.KeySetStats { return s.keys.stats() }
