@@ -43,7 +43,8 @@ type Issuer struct {
 	CABundlePEM string `json:"ca_bundle_pem,omitempty"`
 	// AllowInsecureHTTP permits http:// issuers, and only on loopback addresses.
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
-	// JWKSMinRefreshInterval limits refetches caused by unknown key ids.
+	// JWKSMinRefreshInterval is the floor of the callout's scheduled JWKS refresh (under Ping's
+	// Cache-Control max-age); refetches for unknown key ids have their own one-per-second budget.
 	JWKSMinRefreshInterval Duration `json:"jwks_min_refresh_interval"`
 }
 

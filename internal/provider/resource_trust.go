@@ -216,8 +216,12 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 					"request is made, neither while planning nor by the callout, and keys never refresh. Update it " +
 					"before Ping rotates its keys.",
 			},
-			"jwks_min_refresh_interval": duration("Least time between JWKS refetches that the callout makes for "+
-				"unknown key ids, so forged `kid`s cannot flood Ping.", calloutconfig.DefaultJWKSMinRefreshInterval,
+			"jwks_min_refresh_interval": duration("Least time between the callout's scheduled JWKS refreshes. The "+
+				"callout refreshes as often as Ping's `Cache-Control: max-age` asks, but never more often than this, "+
+				"and at least every 15 minutes (or every `jwks_min_refresh_interval` if that is longer), so a key Ping "+
+				"publishes ahead of use is known before its first token. Refetches for an unknown key id are separate: "+
+				"coalesced and at most one per second, so forged `kid`s cost Ping about one request a second and delay "+
+				"a key Ping never announced by about a second.", calloutconfig.DefaultJWKSMinRefreshInterval,
 				calloutconfig.JWKSRefreshBounds),
 			"role_mappings": schema.ListAttribute{
 				ElementType: types.StringType, Required: true, Sensitive: true,
