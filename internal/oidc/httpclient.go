@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/natsping/terraform-provider-natsping/internal/cabundle"
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 )
 
@@ -35,8 +36,9 @@ func NewHTTPClient(caBundlePEM string, allowInsecureLoopbackHTTP bool, timeout t
 		roots = x509.NewCertPool()
 	}
 	if strings.TrimSpace(caBundlePEM) != "" {
-		if !roots.AppendCertsFromPEM([]byte(caBundlePEM)) {
-			return nil, errors.New("ca_bundle_pem contains no PEM certificates; provide one or more \"-----BEGIN CERTIFICATE-----\" blocks")
+		// Extends, not replaces, the system roots: see cabundle.ExtendSystem.
+		if roots, err = cabundle.ExtendSystem(caBundlePEM); err != nil {
+			return nil, fmt.Errorf("ca_bundle_pem: %w", err)
 		}
 	}
 	if timeout <= 0 {

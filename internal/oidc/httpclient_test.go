@@ -32,7 +32,7 @@ func TestNewHTTPClientCABundle(t *testing.T) {
 		{name: "private CA bundle trusted", pem: bundle},
 		{name: "system roots only", pem: "", wantGetErr: "certificate"},
 		{name: "bundle without certificates", pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-			wantNewErr: "ca_bundle_pem contains no PEM certificates"},
+			wantNewErr: `ca_bundle_pem: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`},
 		{name: "garbage bundle", pem: "not pem", wantNewErr: "no PEM certificates"},
 	}
 	for _, tc := range cases {

@@ -29,23 +29,6 @@ type KeySet interface {
 // minRSABits follows RFC 7518 §3.3: smaller RSA keys are skipped, never trusted.
 const minRSABits = 2048
 
-// supportedAlgorithms are the asymmetric JWS algorithms a policy may allow.
-var supportedAlgorithms = []string{
-	string(jose.RS256), string(jose.RS384), string(jose.RS512),
-	string(jose.PS256), string(jose.PS384), string(jose.PS512),
-	string(jose.ES256), string(jose.ES384), string(jose.ES512),
-	string(jose.EdDSA),
-}
-
-func isSupportedAlgorithm(alg string) bool {
-	for _, a := range supportedAlgorithms {
-		if a == alg {
-			return true
-		}
-	}
-	return false
-}
-
 // keyEntry is one usable signing key. Entries are reused across JWKS refreshes when the key is
 // unchanged, so pointer identity means "the same key is still published".
 type keyEntry struct {

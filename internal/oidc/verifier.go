@@ -83,12 +83,8 @@ func NewVerifier(policy Policy, keys KeySet, opts VerifierOptions) (*Verifier, e
 	}
 	algs := make([]jose.SignatureAlgorithm, 0, len(policy.Algorithms))
 	for _, alg := range policy.Algorithms {
-		if why, bad := calloutconfig.ForbiddenAlgorithm(alg); bad {
-			errs = append(errs, fmt.Errorf("algorithm %q can never be allowed: %s", alg, why))
-			continue
-		}
-		if !isSupportedAlgorithm(alg) {
-			errs = append(errs, fmt.Errorf("algorithm %q is not supported; use one of %s", alg, strings.Join(supportedAlgorithms, ", ")))
+		if err := calloutconfig.CheckAlgorithm(alg); err != nil {
+			errs = append(errs, fmt.Errorf("policy algorithm: %w", err))
 			continue
 		}
 		algs = append(algs, jose.SignatureAlgorithm(alg))

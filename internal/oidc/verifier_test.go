@@ -2,6 +2,11 @@ package oidc
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 )
 
 type verifyCase struct {
@@ -280,10 +287,10 @@ func TestNewVerifierRefusesUnsafePolicies(t *testing.T) {
 		opts    VerifierOptions
 		wantErr string
 	}{
-		{name: "alg none", mutate: func(p *Policy) { p.Algorithms = []string{"RS256", "none"} }, wantErr: `"none" can never be allowed`},
-		{name: "HS256", mutate: func(p *Policy) { p.Algorithms = []string{"HS256"} }, wantErr: `"HS256" can never be allowed`},
-		{name: "lower-case hs512", mutate: func(p *Policy) { p.Algorithms = []string{"hs512"} }, wantErr: `"hs512" can never be allowed`},
-		{name: "unsupported algorithm", mutate: func(p *Policy) { p.Algorithms = []string{"RS257"} }, wantErr: "not supported; use one of RS256"},
+		{name: "alg none", mutate: func(p *Policy) { p.Algorithms = []string{"RS256", "none"} }, wantErr: `"none" can never be accepted`},
+		{name: "HS256", mutate: func(p *Policy) { p.Algorithms = []string{"HS256"} }, wantErr: `"HS256" can never be accepted`},
+		{name: "lower-case hs512", mutate: func(p *Policy) { p.Algorithms = []string{"hs512"} }, wantErr: `"hs512" can never be accepted`},
+		{name: "unsupported algorithm", mutate: func(p *Policy) { p.Algorithms = []string{"RS257"} }, wantErr: "is not a supported JWS algorithm; use one of RS256"},
 		{name: "no algorithms", mutate: func(p *Policy) { p.Algorithms = nil }, wantErr: "algorithms are empty"},
 		{name: "no audiences", mutate: func(p *Policy) { p.Audiences = nil }, wantErr: "audiences are empty"},
 		{name: "empty audience", mutate: func(p *Policy) { p.Audiences = []string{""} }, wantErr: "empty string"},
@@ -328,5 +335,32 @@ func TestVerifyWithoutKIDNeedsOneFittingKey(t *testing.T) {
 	_, err = v.Verify(context.Background(), token)
 	if ReasonOf(err) != ReasonUnknownKey {
 		t.Fatalf("Verify = %v, want %s: two RSA keys are published, so a kid-less token must be refused", err, ReasonUnknownKey)
+	}
+}
+
+// TestEverySupportedAlgorithmIsVerifiable: calloutconfig owns the algorithm list the provider
+// offers; every entry must be one this package can match a key to.
+func TestEverySupportedAlgorithmIsVerifiable(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := func(c elliptic.Curve) any {
+		k, err := ecdsa.GenerateKey(c, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &k.PublicKey
+	}
+	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	keys := []any{&rsaKey.PublicKey, ec(elliptic.P256()), ec(elliptic.P384()), ec(elliptic.P521()), edPub}
+	for _, alg := range calloutconfig.SupportedAlgorithms() {
+		fits := false
+		for _, k := range keys {
+			fits = fits || keyFitsAlgorithm(&jose.JSONWebKey{Key: k}, alg)
+		}
+		if !fits {
+			t.Errorf("%s is offered but no key type fits it here", alg)
+		}
 	}
 }
