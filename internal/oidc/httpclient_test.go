@@ -33,7 +33,7 @@ func TestNewHTTPClientCABundle(t *testing.T) {
 		{name: "system roots only", pem: "", wantGetErr: "certificate"},
 		{name: "bundle without certificates", pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
 			wantNewErr: `ca_bundle_pem: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`},
-		{name: "garbage bundle", pem: "not pem", wantNewErr: "no PEM certificates"},
+		{name: "garbage bundle", pem: "not pem", wantNewErr: "holds no certificate"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
