@@ -183,9 +183,10 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				"minted to live longer are refused, so a lifetime raised in Ping cannot silently extend NATS access. Keep "+
 				"Ping's token lifetime at or below it.", calloutconfig.DefaultMaxTokenLifetime, calloutconfig.TokenLifetimeBounds),
 			"clock_skew": duration("Tolerance for a Ping clock that runs ahead of the callout host's: `iat` and `nbf` "+
-				"may lie this far in the future. It does not extend `exp`: a token whose `exp` has passed is refused "+
-				"(`session_already_expired`), because the NATS user JWT never outlives the Ping token and nats-server "+
-				"would disconnect the client at once.", calloutconfig.DefaultClockSkew, calloutconfig.ClockSkewBounds),
+				"may lie up to this far in the future. It never extends `exp`: a token whose `exp` has passed is refused, "+
+				"as `expired` once it is more than `clock_skew` late and as `session_already_expired` within it, because "+
+				"the NATS user JWT the callout issues expires with the token and so could not outlive it.",
+				calloutconfig.DefaultClockSkew, calloutconfig.ClockSkewBounds),
 			"required_scopes": scopes("Scopes every token must carry (all of them)."),
 			"forbidden_scopes": scopes("Scopes that make a token unacceptable, e.g. administrative scopes that grant " +
 				"more than NATS access. Must not overlap `required_scopes`."),

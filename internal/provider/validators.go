@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,7 +33,7 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 	}
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
 		summary := v.summary
-		if s, ok := err.(summarized); ok {
+		if s := (summarized{}); errors.As(err, &s) {
 			summary = s.summary
 		}
 		resp.Diagnostics.AddAttributeError(req.Path, summary, sentence(err.Error()))
