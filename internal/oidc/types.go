@@ -31,6 +31,9 @@ type Identity struct {
 	Expiry    time.Time
 	KeyID     string
 	ClientID  string
+	// Claims is the verified claim set, read-only, for conditions on claims such as acr or
+	// amr. Callers must not modify it: cached identities share it.
+	Claims map[string]any
 	// TokenHash is SHA-256 of the raw token: audit lines and caches use it, never the token.
 	TokenHash string
 }

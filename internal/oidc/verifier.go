@@ -450,6 +450,7 @@ func (v *Verifier) checkClaims(c claimSet, now time.Time) (*Identity, error) {
 		return nil, err
 	}
 	return &Identity{
+		Claims:    c,
 		Subject:   sub,
 		Name:      c.name(v.policy.NameClaims, sub, clientID),
 		Groups:    groups,
