@@ -46,6 +46,20 @@ type Issuer struct {
 	// JWKSMinRefreshInterval is the floor of the callout's scheduled JWKS refresh (under Ping's
 	// Cache-Control max-age); refetches for unknown key ids have their own one-per-second budget.
 	JWKSMinRefreshInterval Duration `json:"jwks_min_refresh_interval"`
+	// Introspection, when set, lets the callout accept opaque (reference) tokens, which it
+	// cannot read, by asking the issuer about them (RFC 7662). JWTs are still verified locally.
+	Introspection *Introspection `json:"introspection,omitempty"`
+}
+
+// Introspection is how the callout asks the issuer whether an opaque token is active.
+type Introspection struct {
+	// Endpoint is the issuer's introspection_endpoint (PingFederate: <base>/as/introspect.oauth2).
+	Endpoint string `json:"endpoint"`
+	// ClientID and ClientSecret authenticate the callout to the endpoint.
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	// AuthMethod is client_secret_basic (default) or client_secret_post.
+	AuthMethod string `json:"auth_method,omitempty"`
 }
 
 // NATS says how the service connects and what it signs.
@@ -64,11 +78,20 @@ type NATS struct {
 	AuditSubject string `json:"audit_subject,omitempty"`
 }
 
-// Mapping grants one account role to holders of any of its groups.
+// Mapping grants one account role to the holders of tokens that meet all of its conditions:
+// one of its groups, one of its client ids, all of its scopes, and every claim condition. At
+// least one condition is given; a condition left out does not restrict.
 type Mapping struct {
 	Name     string  `json:"name"`
 	Priority int     `json:"priority"`
-	Groups   []Group `json:"groups"`
+	Groups   []Group `json:"groups,omitempty"`
+	// ClientIDs are OAuth client ids (PingOne applications, PingFederate clients); a token
+	// without sub (client credentials) is admitted only by a mapping that names its client.
+	ClientIDs []string `json:"client_ids,omitempty"`
+	// Scopes must all be granted to the token.
+	Scopes []string `json:"scopes,omitempty"`
+	// Claims are conditions on other claims, e.g. acr or amr; all must hold.
+	Claims []ClaimCondition `json:"claims,omitempty"`
 	// Account is the target account's public key; AccountName is for audit lines.
 	Account     string `json:"account"`
 	AccountName string `json:"account_name"`
@@ -83,6 +106,14 @@ type Mapping struct {
 	MaxSession             Duration `json:"max_session"`
 	AllowedConnectionTypes []string `json:"allowed_connection_types,omitempty"`
 	Tags                   []string `json:"tags,omitempty"`
+}
+
+// ClaimCondition holds when the claim at Path has one of Values: a string claim equal to a
+// value, a string array claim containing one, or any other JSON value whose compact JSON
+// encoding equals one (3, true). An absent claim never holds.
+type ClaimCondition struct {
+	Path   string   `json:"path"`
+	Values []string `json:"values"`
 }
 
 // Group matches a token group value by name or by id (PingOne can map either into tokens).

@@ -23,10 +23,12 @@ const (
 	TagRole = "role"
 	// TagMapping carries the mapping name.
 	TagMapping = "mapping"
+	// TagPingClient carries the OAuth client id of a service token, one-to-one like ping-sub.
+	TagPingClient = "ping-client"
 )
 
 // reservedTagKeys are the keys above, in the order the documentation lists them.
-var reservedTagKeys = []string{TagPingSub, TagRole, TagMapping}
+var reservedTagKeys = []string{TagPingSub, TagPingClient, TagRole, TagMapping}
 
 // ReservedTagKeys returns the tag keys a mapping may not use.
 func ReservedTagKeys() []string { return slices.Clone(reservedTagKeys) }
@@ -207,4 +209,61 @@ func CheckPinnedJWKS(raw []byte) error {
 		}
 	}
 	return nil
+}
+
+// CheckClientID refuses client ids no token could carry as written: OAuth client ids are
+// printable without spaces (RFC 6749 §2.2 leaves the alphabet to the issuer, but PingOne uses
+// UUIDs and PingFederate forbids spaces).
+func CheckClientID(id string) error {
+	if id == "" {
+		return fmt.Errorf("a client id is empty")
+	}
+	for _, r := range id {
+		if r <= ' ' || r == 0x7f {
+			return fmt.Errorf("client id %q contains a space or control character; client ids are matched exactly", id)
+		}
+	}
+	return nil
+}
+
+// CheckClaimCondition requires a claim path and at least one non-empty value. The claims that
+// other conditions or the policy own are refused here, so one rule has one place: iss, aud,
+// exp, iat and nbf are checked by the policy; groups, client_id and scope have their own
+// conditions.
+func CheckClaimCondition(c ClaimCondition, groupsClaim string) error {
+	if err := CheckClaimPath(c.Path); err != nil {
+		return err
+	}
+	switch c.Path {
+	case "iss", "aud", "exp", "iat", "nbf", "jti":
+		return fmt.Errorf("claim %q is checked by the trust's token policy; it cannot be a mapping condition", c.Path)
+	case "client_id":
+		return fmt.Errorf("claim \"client_id\" has its own condition; use client_ids")
+	case "scope", "scp":
+		return fmt.Errorf("claim %q has its own condition; use scopes", c.Path)
+	}
+	if groupsClaim != "" && c.Path == groupsClaim {
+		return fmt.Errorf("claim %q is the trust's groups claim; use groups", c.Path)
+	}
+	if len(c.Values) == 0 {
+		return fmt.Errorf("claim %q: at least one value is required", c.Path)
+	}
+	for _, v := range c.Values {
+		if v == "" {
+			return fmt.Errorf("claim %q: a value is empty", c.Path)
+		}
+	}
+	return nil
+}
+
+// introspectionAuthMethods are the client authentications the callout can use (RFC 7662 §2.1
+// leaves it to the server; PingFederate and PingOne accept both).
+var introspectionAuthMethods = []string{"client_secret_basic", "client_secret_post"}
+
+// CheckIntrospectionAuthMethod accepts "" (client_secret_basic) and the supported methods.
+func CheckIntrospectionAuthMethod(m string) error {
+	if m == "" || slices.Contains(introspectionAuthMethods, m) {
+		return nil
+	}
+	return fmt.Errorf("%q is not a supported client authentication; use one of %s", m, strings.Join(introspectionAuthMethods, ", "))
 }

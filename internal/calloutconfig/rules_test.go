@@ -21,6 +21,7 @@ func TestCheckMappingTag(t *testing.T) {
 		"ping-sub:shared": `"ping-sub"`,
 		"role:admin":      `"role"`,
 		"mapping:x":       `"mapping"`,
+		"ping-client:svc": `"ping-client"`,
 	} {
 		err := CheckMappingTag(tag)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -33,7 +34,7 @@ func TestCheckMappingTag(t *testing.T) {
 // the constants the callout uses when it tags users.
 func TestReservedTagKeysAreTheCalloutsKeys(t *testing.T) {
 	got := strings.Join(ReservedTagKeys(), ",")
-	if got != TagPingSub+","+TagRole+","+TagMapping {
+	if got != TagPingSub+","+TagPingClient+","+TagRole+","+TagMapping {
 		t.Fatalf("reserved keys %s", got)
 	}
 	keys := ReservedTagKeys()
@@ -100,6 +101,42 @@ func TestCheckClaimPathAndScope(t *testing.T) {
 	for _, s := range []string{"", "a b", `a"b`, `a\b`, "é"} {
 		if CheckScope(s) == nil {
 			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+func TestCheckClaimCondition(t *testing.T) {
+	if err := CheckClaimCondition(ClaimCondition{Path: "acr", Values: []string{"urn:mfa"}}, "groups"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c    ClaimCondition
+		want string
+	}{
+		{ClaimCondition{Path: "acr"}, "at least one value"},
+		{ClaimCondition{Path: "acr", Values: []string{""}}, "a value is empty"},
+		{ClaimCondition{Path: "a..b", Values: []string{"x"}}, "not a claim name"},
+		{ClaimCondition{Path: "exp", Values: []string{"1"}}, "token policy"},
+		{ClaimCondition{Path: "iss", Values: []string{"x"}}, "token policy"},
+		{ClaimCondition{Path: "client_id", Values: []string{"x"}}, "use client_ids"},
+		{ClaimCondition{Path: "scp", Values: []string{"x"}}, "use scopes"},
+		{ClaimCondition{Path: "groups", Values: []string{"x"}}, "use groups"},
+	} {
+		if err := CheckClaimCondition(tc.c, "groups"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.c, err, tc.want)
+		}
+	}
+}
+
+func TestCheckClientID(t *testing.T) {
+	for _, ok := range []string{"0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7f", "orders-service", "a:b@c"} {
+		if err := CheckClientID(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a b", "a\tb", "x\x7f"} {
+		if CheckClientID(bad) == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }

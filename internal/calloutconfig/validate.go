@@ -32,6 +32,12 @@ func (d *Document) Validate() error {
 			errs = append(errs, fmt.Errorf("mappings[%d] (%s): duplicate mapping name, also mappings[%d]", i, m.Name, first))
 		}
 		seen[m.Name] = i
+		for _, c := range m.Claims {
+			// The groups claim is the trust's; a mapping rule cannot know it, the document can.
+			if d.Issuer.GroupsClaim != "" && c.Path == d.Issuer.GroupsClaim {
+				errs = append(errs, fmt.Errorf("mappings[%d] (%s): claim %q is the trust's groups claim; use groups", i, m.Name, c.Path))
+			}
+		}
 		if err := m.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("mappings[%d] (%s): %w", i, m.Name, err))
 		}
@@ -117,6 +123,17 @@ func (iss Issuer) Validate() error {
 	if err := JWKSRefreshBounds.Check("issuer.jwks_min_refresh_interval", iss.JWKSMinRefreshInterval.Std()); err != nil {
 		errs = append(errs, err)
 	}
+	if in := iss.Introspection; in != nil {
+		if err := CheckIssuerURL(in.Endpoint, iss.AllowInsecureHTTP); err != nil {
+			add("issuer.introspection.endpoint: %v", err)
+		}
+		if in.ClientID == "" || in.ClientSecret == "" {
+			add("issuer.introspection: client_id and client_secret are required; the endpoint only answers authenticated clients")
+		}
+		if err := CheckIntrospectionAuthMethod(in.AuthMethod); err != nil {
+			add("issuer.introspection.auth_method: %v", err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -178,8 +195,31 @@ func (m Mapping) Validate() error {
 	if m.Name == "" {
 		add("name is required")
 	}
-	if len(m.Groups) == 0 {
-		add("at least one group is required")
+	if len(m.Groups) == 0 && len(m.ClientIDs) == 0 && len(m.Scopes) == 0 && len(m.Claims) == 0 {
+		add("at least one condition is required (groups, client_ids, scopes or claims); a mapping without one would admit every token")
+	}
+	for i, id := range m.ClientIDs {
+		if err := CheckClientID(id); err != nil {
+			add("client_ids: %v", err)
+		}
+		if slices.Index(m.ClientIDs, id) != i {
+			add("client_ids: %q is listed twice", id)
+		}
+	}
+	for _, sc := range m.Scopes {
+		if err := CheckScope(sc); err != nil {
+			add("scopes: %v", err)
+		}
+	}
+	paths := map[string]bool{}
+	for _, c := range m.Claims {
+		if err := CheckClaimCondition(c, ""); err != nil {
+			add("claims: %v", err)
+		}
+		if paths[c.Path] {
+			add("claims: %q has two conditions; list all its values in one", c.Path)
+		}
+		paths[c.Path] = true
 	}
 	for _, g := range m.Groups {
 		if g.Name == "" && g.ID == "" {

@@ -62,6 +62,17 @@ func TestValidDocumentPasses(t *testing.T) {
 	if err := validDocument(t).Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// A service mapping needs no groups, and an issuer may introspect opaque tokens.
+	d := validDocument(t)
+	d.Mappings[0].Groups = nil
+	d.Mappings[0].ClientIDs = []string{"orders-service"}
+	d.Mappings[0].Scopes = []string{"nats:publish"}
+	d.Mappings[0].Claims = []ClaimCondition{{Path: "acr", Values: []string{"urn:mfa"}}}
+	d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2",
+		ClientID: "callout", ClientSecret: "s3cret", AuthMethod: "client_secret_post"}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestValidateRefusesWhatTheProviderRefuses holds one case per rule. Each case breaks a rule
@@ -126,7 +137,26 @@ func TestValidateRefusesWhatTheProviderRefuses(t *testing.T) {
 		{"no mappings", func(d *Document) { d.Mappings = nil }, "at least one mapping"},
 		{"duplicate mapping", func(d *Document) { d.Mappings = append(d.Mappings, d.Mappings[0]) }, "duplicate mapping name"},
 		{"mapping without name", func(d *Document) { d.Mappings[0].Name = "" }, "name is required"},
-		{"mapping without groups", func(d *Document) { d.Mappings[0].Groups = nil }, "at least one group"},
+		{"mapping without conditions", func(d *Document) { d.Mappings[0].Groups = nil }, "at least one condition is required"},
+		{"empty client id", func(d *Document) { d.Mappings[0].ClientIDs = []string{""} }, "a client id is empty"},
+		{"client id with a space", func(d *Document) { d.Mappings[0].ClientIDs = []string{"svc a"} }, "contains a space"},
+		{"client id twice", func(d *Document) { d.Mappings[0].ClientIDs = []string{"svc", "svc"} }, `"svc" is listed twice`},
+		{"mapping scope with a space", func(d *Document) { d.Mappings[0].Scopes = []string{"a b"} }, "scopes:"},
+		{"claim without values", func(d *Document) { d.Mappings[0].Claims = []ClaimCondition{{Path: "acr"}} }, "at least one value"},
+		{"claim owned by the policy", func(d *Document) { d.Mappings[0].Claims = []ClaimCondition{{Path: "exp", Values: []string{"1"}}} }, "token policy"},
+		{"claim is the groups claim", func(d *Document) { d.Mappings[0].Claims = []ClaimCondition{{Path: "groups", Values: []string{"x"}}} }, "the trust's groups claim"},
+		{"claim twice", func(d *Document) {
+			d.Mappings[0].Claims = []ClaimCondition{{Path: "acr", Values: []string{"a"}}, {Path: "acr", Values: []string{"b"}}}
+		}, `"acr" has two conditions`},
+		{"introspection over http", func(d *Document) {
+			d.Issuer.Introspection = &Introspection{Endpoint: "http://pf.example.com/as/introspect.oauth2", ClientID: "c", ClientSecret: "s"}
+		}, "issuer.introspection.endpoint"},
+		{"introspection without secret", func(d *Document) {
+			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2", ClientID: "c"}
+		}, "client_id and client_secret are required"},
+		{"introspection auth method", func(d *Document) {
+			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2", ClientID: "c", ClientSecret: "s", AuthMethod: "private_key_jwt"}
+		}, "not a supported client authentication"},
 		{"empty group", func(d *Document) { d.Mappings[0].Groups = []Group{{}} }, "a group needs a name or an id"},
 		{"group with spaces", func(d *Document) { d.Mappings[0].Groups = []Group{{Name: " Readers"}} }, "starts or ends with spaces"},
 		{"account not a key", func(d *Document) { d.Mappings[0].Account = "ORDERS" }, "account must be an account public key"},
