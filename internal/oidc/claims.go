@@ -132,30 +132,43 @@ func (c claimSet) scopes() ([]string, error) {
 	return out, nil
 }
 
-// groups resolves the configured claim path. A claim whose literal name contains dots (a
+// ClaimAt resolves a claim path in a verified claim set, the one rule for every claim path
+// (the groups claim, mapping claim conditions). A claim whose literal name contains dots (a
 // namespaced claim such as "https://example.com/groups") wins over a nested walk, so such
-// claims keep working; otherwise each dot descends into a JSON object. An absent claim means
-// no groups; any present value that is not a string or an array of strings is refused, because
-// guessing at its meaning could grant roles nobody intended.
+// claims keep working; otherwise each dot descends into a JSON object. found is false for an
+// absent claim; err names the segment that is not an object when the walk cannot continue.
+func ClaimAt(claims map[string]any, path string) (v any, found bool, err error) {
+	if v, ok := claims[path]; ok {
+		return v, true, nil
+	}
+	var cur any = claims
+	parts := strings.Split(path, ".")
+	for i, part := range parts {
+		obj, isObj := cur.(map[string]any)
+		if !isObj {
+			return nil, false, fmt.Errorf("claim path %q: %q is %s, not an object", path, strings.Join(parts[:i], "."), jsonType(cur))
+		}
+		var ok bool
+		if cur, ok = obj[part]; !ok {
+			return nil, false, nil
+		}
+	}
+	return cur, true, nil
+}
+
+// groups resolves the configured claim path. An absent claim means no groups; any present
+// value that is not a string or an array of strings is refused, because guessing at its
+// meaning could grant roles nobody intended.
 func (c claimSet) groups(path string) ([]string, error) {
 	if path == "" {
 		return nil, nil
 	}
-	v, ok := c[path]
+	v, ok, err := ClaimAt(c, path)
+	if err != nil {
+		return nil, &VerifyError{Reason: ReasonBadGroupsClaim, Detail: "groups " + err.Error()}
+	}
 	if !ok {
-		var cur any = map[string]any(c)
-		parts := strings.Split(path, ".")
-		for i, part := range parts {
-			obj, isObj := cur.(map[string]any)
-			if !isObj {
-				return nil, &VerifyError{Reason: ReasonBadGroupsClaim,
-					Detail: fmt.Sprintf("groups claim path %q: %q is %s, not an object", path, strings.Join(parts[:i], "."), jsonType(cur))}
-			}
-			if cur, ok = obj[part]; !ok {
-				return nil, nil
-			}
-		}
-		v = cur
+		return nil, nil
 	}
 	list, ok := stringList(v)
 	if !ok {
