@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -143,44 +142,6 @@ func (r *userResource) now() time.Time {
 	return r.data.now()
 }
 
-// planSigning fills the signer-derived values and reports contradictions at plan time; it
-// returns the parsed signer when the signer is known.
-func (in *userInputsModel) planSigning(ctx context.Context, out *userSigningModel, diags *diag.Diagnostics) *natsjwt.Signer {
-	if in.Signer.IsUnknown() || in.Account.IsUnknown() {
-		out.Issuer, out.IssuerAccount, out.Role = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
-		if in.Account.IsNull() || in.Signer.IsUnknown() {
-			in.Account = types.StringUnknown()
-		}
-		return nil
-	}
-	signer, err := natsjwt.ParseSigner(in.Signer.ValueString(), natsjwt.KindAccount)
-	if err != nil {
-		diags.AddAttributeError(path.Root("signer"), "Invalid signer", err.Error())
-		return nil
-	}
-	signing, err := natsjwt.ResolveUserSigning(signer, in.Account.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("account"), "Signer and account disagree", err.Error())
-		return nil
-	}
-	in.Account = types.StringValue(signing.Account)
-	out.Issuer = types.StringValue(signing.Issuer)
-	out.IssuerAccount, out.Role = nullIfEmpty(signing.IssuerAccount), nullIfEmpty(signing.Role)
-	if spec, ok := in.knownSpec(ctx); ok {
-		if err := spec.ValidateScope(signing.Role); err != nil {
-			p := path.Root("permissions")
-			if spec.Permissions.IsEmpty() {
-				p = path.Root("max_subscriptions") // limits are top-level attributes
-			}
-			diags.AddAttributeError(p, "Role template applies", err.Error())
-		}
-		if err := spec.Limits.Validate(); err != nil {
-			diags.AddAttributeError(path.Root("source_networks"), "Invalid limits", err.Error())
-		}
-	}
-	return signer
-}
-
 // valueFullyKnown reports whether v and everything nested in it are known.
 func valueFullyKnown(ctx context.Context, v attr.Value) bool {
 	tv, err := v.ToTerraformValue(ctx)
@@ -192,12 +153,6 @@ func nullIfEmpty(s string) types.String {
 		return types.StringNull()
 	}
 	return types.StringValue(s)
-}
-
-// knownSpec converts the inputs when all of them are known (plan-time checks skip otherwise).
-func (in *userInputsModel) knownSpec(ctx context.Context) (natsjwt.UserSpec, bool) {
-	spec, diags := in.spec(ctx)
-	return spec, !diags.HasError()
 }
 
 func (in *userInputsModel) spec(ctx context.Context) (natsjwt.UserSpec, diag.Diagnostics) {
@@ -231,100 +186,4 @@ func (in *userInputsModel) spec(ctx context.Context) (natsjwt.UserSpec, diag.Dia
 		}
 	}
 	return spec, diags
-}
-
-func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy: nothing to plan
-	}
-	var plan userModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	prior := timetypes.NewRFC3339Null()
-	if !req.State.Raw.IsNull() {
-		var state userModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		prior = state.ExpiresAt
-	}
-	// The configured account, not the computed one, is what the signer must agree with.
-	var configAccount types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("account"), &configAccount)...)
-	plan.Account = configAccount
-	checkExpiresAt(plan.ExpiresAt, prior, r.now(), path.Root("expires_at"), &resp.Diagnostics)
-	plan.planSigning(ctx, &plan.userSigningModel, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-}
-
-func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m userModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	pub, seed, err := natsjwt.NewKey(natsjwt.KindUser)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot generate the user key", err.Error())
-		return
-	}
-	m.PublicKey, m.Seed, m.ID = types.StringValue(pub), types.StringValue(seed), types.StringValue(pub)
-	m.sign(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-// Read returns the state as it is: the JWT derives from the configuration and the kept key
-// alone, and there is no remote object to compare with. It never re-signs.
-func (r *userResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
-
-func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m userModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	m.sign(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-// Delete has nothing to do: the user exists only as a JWT. To lock a user out before its
-// JWT expires, revoke it in the account.
-func (r *userResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
-
-// sign resolves the signer (every value is known at apply) and signs the JWT and creds.
-func (m *userModel) sign(ctx context.Context, diags *diag.Diagnostics) {
-	signer := m.planSigning(ctx, &m.userSigningModel, diags)
-	if diags.HasError() {
-		return
-	}
-	if signer == nil {
-		diags.AddError("Signer unknown at apply", "The signer is still unknown while applying. This is always a bug in the provider.")
-		return
-	}
-	spec, d := m.spec(ctx)
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	spec.PublicKey = m.PublicKey.ValueString()
-	token, err := natsjwt.BuildUserJWT(spec, signer)
-	if err != nil {
-		diags.AddError("Cannot sign the user JWT", err.Error())
-		return
-	}
-	creds, err := natsjwt.FormatCreds(token, m.Seed.ValueString())
-	if err != nil {
-		diags.AddError("Cannot format the creds", err.Error())
-		return
-	}
-	m.JWT, m.Creds = types.StringValue(token), types.StringValue(creds)
 }
