@@ -175,7 +175,7 @@ func TestPingOneHTTPClient(t *testing.T) {
 		{name: "system roots only", caFile: ""},
 		{name: "extra CA", caFile: fixtureCA, wantTrusts: true},
 		{name: "missing file", caFile: filepath.Join(dir, "missing.pem"), wantErr: "PINGONE_CA_BUNDLE_FILE: cannot read the CA bundle"},
-		{name: "not PEM", caFile: notPEM, wantErr: "contains no PEM certificate"},
+		{name: "not PEM", caFile: notPEM, wantErr: "holds no certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

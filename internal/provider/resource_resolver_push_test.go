@@ -306,7 +306,7 @@ resource "natsping_resolver_push" "live" {
 		{cfg(`["nats://127.0.0.1:4222"]`, `"SUAMLK"`, ok, ""), `Invalid creds`},
 		{cfg(`["nats://127.0.0.1:4222"]`, "var.creds", ok, `timeout = "soon"`), `Invalid duration`},
 		{cfg(`["nats://127.0.0.1:4222"]`, "var.creds", ok, `timeout = "1ms"`), `shorter than the minimum`},
-		{cfg(`["tls://127.0.0.1:4222"]`, "var.creds", ok, `ca_bundle_pem = "not a certificate"`), `contains no PEM certificate`},
+		{cfg(`["tls://127.0.0.1:4222"]`, "var.creds", ok, `ca_bundle_pem = "not a certificate"`), `holds no certificate`},
 	}
 	var tsteps []resource.TestStep
 	for _, s := range steps {
