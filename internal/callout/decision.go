@@ -40,8 +40,9 @@ const (
 	ReasonUndecryptable    Reason = "undecryptable_request"
 	ReasonNoToken          Reason = "no_token"
 	ReasonNoIdentity       Reason = "token_without_identity"
-	ReasonServiceToken     Reason = "service_token_not_mappable"
+	ReasonServiceToken     Reason = "service_client_not_mapped"
 	ReasonNoMapping        Reason = "no_mapped_group"
+	ReasonConditionsNotMet Reason = "mapping_conditions_not_met"
 	ReasonUnknownAccount   Reason = "unknown_account"
 	ReasonAccountNotMapped Reason = "account_not_mapped_for_groups"
 	ReasonConnectionType   Reason = "connection_type_not_allowed"
@@ -221,14 +222,18 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	if d.TokenHash == "" {
 		d.TokenHash = oidc.TokenHash(token)
 	}
-	if reason, detail := holderProblem(id); reason != "" {
-		d.Reason, d.Detail = reason, detail
+	if id.Subject == "" && id.ClientID == "" {
+		d.Reason, d.Detail = ReasonNoIdentity, "the token has neither sub nor client_id, so it names no holder"
 		return ""
 	}
 
-	sel := e.mappings.choose(id.Groups, requested, &req.ClientInformation)
+	sel := e.mappings.choose(id, requested, &req.ClientInformation)
 	if sel.m == nil {
 		d.Reason = sel.reason
+		if sel.reason == ReasonServiceToken {
+			d.Detail = "the token has no sub: it is a client-credentials token of client " + id.ClientID +
+				", and no mapping names that client id"
+		}
 		return ""
 	}
 	m := sel.m
@@ -245,9 +250,17 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	}
 	d.Expires = exp
 
-	// holderProblem guarantees a subject, so every admitted user carries exactly one ping-sub
-	// tag and the mapping's own tags can never add a second (calloutconfig reserves the key).
-	tags := append(make([]string, 0, len(m.tags)+1), calloutconfig.TagPingSub+":"+subjectTag(id.Subject))
+	// Every admitted user carries exactly one identity tag, and the mapping's own tags can never
+	// add a second (calloutconfig reserves both keys): ping-sub for a person, ping-client for a
+	// service (no sub). A person never gets ping-client, so a template written for services,
+	// such as svc.{{tag(ping-client)}}.>, cannot hand a person the subjects of the app they
+	// signed in through; nats-server drops a templated subject whose tag is missing.
+	tags := make([]string, 0, len(m.tags)+1)
+	if id.Subject != "" {
+		tags = append(tags, calloutconfig.TagPingSub+":"+subjectTag(id.Subject))
+	} else {
+		tags = append(tags, calloutconfig.TagPingClient+":"+subjectTag(id.ClientID))
+	}
 	tags = append(tags, m.tags...)
 	uc := natsjwt.ScopedUserClaims(req.UserNkey, m.account, subjectToken(id.Name), tags, exp)
 	out, err := uc.Encode(m.signer)
@@ -257,20 +270,4 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	}
 	d.Allowed, d.Reason = true, ReasonOK
 	return out
-}
-
-// holderProblem applies the token identity rule: a token must say who holds it. Without sub
-// and client_id nothing in the audit line could name the holder. A token without sub is a
-// client-credentials (service) token; mappings match people by their groups, and a service
-// has no groups Ping vouches for, so such a token is refused until a mapping can name the
-// service's client id.
-func holderProblem(id *oidc.Identity) (Reason, string) {
-	switch {
-	case id.Subject == "" && id.ClientID == "":
-		return ReasonNoIdentity, "the token has neither sub nor client_id, so it names no holder"
-	case id.Subject == "":
-		return ReasonServiceToken, "the token has no sub: it is a client-credentials token of client " +
-			id.ClientID + ", and mappings admit people (sub and groups) only"
-	}
-	return "", ""
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 )
 
 // mapping is a calloutconfig.Mapping with its signing key parsed and its tags made safe.
@@ -25,21 +26,26 @@ type mapping struct {
 	maxSession  time.Duration
 	connTypes   map[string]bool // nil: any connection type
 	tags        []string        // fixed tags: role, mapping and the mapping's own
+	when        conditions
 }
 
-// mappingSet answers "which mapping applies to this person" in time proportional to the
-// number of groups in the token, not the number of mappings.
+// mappingSet answers "which mapping applies to this token" in time proportional to the
+// number of groups in the token (plus the few mappings that name neither groups nor client
+// ids), not the number of mappings.
 type mappingSet struct {
 	// ordered by priority (highest first), then name, so the lowest index wins.
 	all []*mapping
-	// byGroup indexes group names and ids to positions in all.
-	byGroup map[string][]int
+	// byGroup and byClient index group names and ids, and client ids, to positions in all.
+	byGroup, byClient map[string][]int
+	// unindexed are the positions of mappings with neither groups nor client ids (scopes or
+	// claims only): every token is checked against them.
+	unindexed []int
 	// accounts are the names and keys a connect `user` may use to pick an account.
 	accounts map[string]bool
 }
 
 func compileMappings(in []calloutconfig.Mapping) (*mappingSet, error) {
-	ms := &mappingSet{byGroup: map[string][]int{}, accounts: map[string]bool{}}
+	ms := &mappingSet{byGroup: map[string][]int{}, byClient: map[string][]int{}, accounts: map[string]bool{}}
 	for i := range in {
 		m := in[i]
 		// Validate again even though documents are validated as a whole: the compiler is what
@@ -59,6 +65,7 @@ func compileMappings(in []calloutconfig.Mapping) (*mappingSet, error) {
 			role:        m.Role,
 			signer:      signer,
 			maxSession:  m.MaxSession.Std(),
+			when:        compileConditions(m),
 		}
 		if len(m.AllowedConnectionTypes) > 0 {
 			cm.connTypes = map[string]bool{}
@@ -93,48 +100,75 @@ func compileMappings(in []calloutconfig.Mapping) (*mappingSet, error) {
 				}
 			}
 		}
+		for _, id := range m.ClientIDs {
+			ms.byClient[id] = append(ms.byClient[id], idx)
+		}
+		if len(m.Groups) == 0 && len(m.ClientIDs) == 0 {
+			ms.unindexed = append(ms.unindexed, idx)
+		}
 	}
 	return ms, nil
 }
 
-// selection is the outcome of matching a person's groups against the mappings.
+// selection is the outcome of matching a token against the mappings.
 type selection struct {
 	m      *mapping
 	reason Reason // set when m is nil
 }
 
-// choose picks the highest-priority mapping whose groups intersect the token's, restricted
-// to the account named by the connect `user` (if any) and to mappings that allow the
-// client's connection type.
-func (ms *mappingSet) choose(groups []string, requestedAccount string, ci *jwt.ClientInformation) selection {
+// choose picks the highest-priority mapping whose conditions the token meets, restricted to
+// the account named by the connect `user` (if any) and to mappings that allow the client's
+// connection type. Candidates come from the indexes; every candidate is then checked against
+// all of its conditions, so an index is only a shortcut, never a grant.
+func (ms *mappingSet) choose(id *oidc.Identity, requestedAccount string, ci *jwt.ClientInformation) selection {
 	requested := strings.TrimSpace(requestedAccount)
 	if requested != "" && !ms.accounts[requested] && !ms.accounts[strings.ToLower(requested)] {
 		return selection{reason: ReasonUnknownAccount}
 	}
 	best := -1
-	anyGroup, anyAccount := false, false
-	for _, g := range groups {
-		for _, idx := range ms.byGroup[g] {
-			if best != -1 && idx >= best {
-				continue
-			}
-			anyGroup = true
-			m := ms.all[idx]
-			if requested != "" && requested != m.account && !strings.EqualFold(requested, m.accountName) {
-				continue
-			}
-			anyAccount = true
-			if !m.allowsConnection(ci) {
-				continue
-			}
-			best = idx
+	anyCandidate, anyMatch, anyAccount := false, false, false
+	consider := func(idx int) {
+		if best != -1 && idx >= best {
+			return
 		}
+		anyCandidate = true
+		m := ms.all[idx]
+		if !m.when.holds(id) {
+			return
+		}
+		anyMatch = true
+		if requested != "" && requested != m.account && !strings.EqualFold(requested, m.accountName) {
+			return
+		}
+		anyAccount = true
+		if !m.allowsConnection(ci) {
+			return
+		}
+		best = idx
+	}
+	for _, g := range id.Groups {
+		for _, idx := range ms.byGroup[g] {
+			consider(idx)
+		}
+	}
+	if id.ClientID != "" {
+		for _, idx := range ms.byClient[id.ClientID] {
+			consider(idx)
+		}
+	}
+	for _, idx := range ms.unindexed {
+		consider(idx)
 	}
 	switch {
 	case best != -1:
 		return selection{m: ms.all[best]}
-	case !anyGroup:
+	case id.Subject == "" && !anyMatch:
+		// A service token is admitted only by a mapping that names its client id.
+		return selection{reason: ReasonServiceToken}
+	case !anyCandidate:
 		return selection{reason: ReasonNoMapping}
+	case !anyMatch:
+		return selection{reason: ReasonConditionsNotMet}
 	case !anyAccount:
 		return selection{reason: ReasonAccountNotMapped}
 	default:
