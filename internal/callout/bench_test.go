@@ -35,6 +35,17 @@ type benchFixture struct {
 
 func newBenchFixture(b *testing.B, distinctTokens, requests int) *benchFixture {
 	b.Helper()
+	return newBenchFixtureWith(b, distinctTokens, requests, func(i int) pingonetest.TokenOptions {
+		return pingonetest.TokenOptions{Subject: aliceID, Groups: []string{"order-readers", "staff"}, Extra: map[string]any{"name": "Alice", "n": i}}
+	})
+}
+
+// benchServiceClient is the client id of the service tokens BenchmarkDecisionServiceToken
+// presents.
+const benchServiceClient = "8f1c2d3e-0000-4000-8000-00000000be0c"
+
+func newBenchFixtureWith(b *testing.B, distinctTokens, requests int, token func(i int) pingonetest.TokenOptions) *benchFixture {
+	b.Helper()
 	f := &benchFixture{c: newCoreEnv(b, true), idp: pingonetest.New(pingonetest.Options{})}
 	b.Cleanup(f.idp.Close)
 	resp, err := f.idp.Client().Get(f.idp.JWKSURL())
@@ -50,9 +61,7 @@ func newBenchFixture(b *testing.B, distinctTokens, requests int) *benchFixture {
 		b.Fatal(err)
 	}
 	for i := range distinctTokens {
-		f.tokens = append(f.tokens, f.idp.IssueToken(pingonetest.TokenOptions{
-			Subject: aliceID, Groups: []string{"order-readers", "staff"}, Extra: map[string]any{"name": "Alice", "n": i},
-		}))
+		f.tokens = append(f.tokens, f.idp.IssueToken(token(i)))
 	}
 	for i := range requests {
 		tok := f.tokens[i%len(f.tokens)]
@@ -82,7 +91,9 @@ func (f *benchFixture) engine(b *testing.B, cacheSize int) *engine {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := newEngine(f.c.doc(f.c.orders.mapping("orders-readers", "reader", 0, "order-readers")), v, time.Now)
+	services := f.c.orders.mapping("orders-services", "writer", 0)
+	services.Groups, services.ClientIDs, services.Scopes = nil, []string{benchServiceClient}, []string{"nats:publish"}
+	e, err := newEngine(f.c.doc(f.c.orders.mapping("orders-readers", "reader", 0, "order-readers"), services), v, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,6 +129,16 @@ func BenchmarkDecisionCold(b *testing.B) {
 func BenchmarkDecisionRepeatedToken(b *testing.B) {
 	f := newBenchFixture(b, 1, 256)
 	runDecisions(b, f.engine(b, 1024), f)
+}
+
+// BenchmarkDecisionServiceToken is BenchmarkDecisionCold for client-credentials tokens: no
+// sub, matched by client id and scope instead of groups.
+func BenchmarkDecisionServiceToken(b *testing.B) {
+	f := newBenchFixtureWith(b, 64, 256, func(i int) pingonetest.TokenOptions {
+		return pingonetest.TokenOptions{ClientCredentials: true, ClientID: benchServiceClient,
+			Scope: "openid nats:publish", Extra: map[string]any{"n": i}}
+	})
+	runDecisions(b, f.engine(b, 0), f)
 }
 
 type floorParts struct {
