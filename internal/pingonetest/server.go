@@ -78,6 +78,7 @@ type Server struct {
 	limited     int
 	retryAfter  string
 	nextRewrite func(self, next string) string
+	apps        applicationStore // has its own lock; seeded on first use
 
 	jwksFetches, discoveryFetches, tokenRequests, apiRequests atomic.Int64
 }
@@ -126,6 +127,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("POST /{env}/as/token", s.handleToken)
 	mux.HandleFunc("GET /v1/environments/{env}/groups", s.api(s.handleListGroups))
 	mux.HandleFunc("GET /v1/environments/{env}/groups/{id}", s.api(s.handleGetGroup))
+	s.routeApplications(mux)
 	if opts.PlainHTTP {
 		s.srv = httptest.NewServer(mux)
 	} else {
