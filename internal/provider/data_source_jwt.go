@@ -112,7 +112,7 @@ func (d *jwtDataSource) Read(ctx context.Context, req datasource.ReadRequest, re
 	m.Type = types.StringValue(dec.Type)
 	m.Subject = types.StringValue(dec.Subject)
 	m.Issuer = types.StringValue(dec.Issuer)
-	m.IssuerAccount = optionalString(dec.IssuerAccount)
+	m.IssuerAccount = stringOrNull(dec.IssuerAccount)
 	m.Name = types.StringValue(dec.Name)
 	m.IssuedAt = optionalTime(dec.IssuedAt)
 	m.ExpiresAt = optionalTime(dec.ExpiresAt)
@@ -134,13 +134,6 @@ func marshalJSON(v any, indent bool) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-func optionalString(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
 }
 
 func optionalTime(t *string) timetypes.RFC3339 {

@@ -196,11 +196,3 @@ func jwksKeysValue(keys []oidc.KeyFingerprint) types.List {
 	}
 	return types.ListValueMust(types.ObjectType{AttrTypes: jwksKeyAttrTypes}, elems)
 }
-
-func stringList(in []string) types.List {
-	elems := make([]attr.Value, 0, len(in))
-	for _, s := range in {
-		elems = append(elems, types.StringValue(s))
-	}
-	return types.ListValueMust(types.StringType, elems)
-}

@@ -129,9 +129,9 @@ func (d *pingGroupsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		model.Groups[i] = pingGroupModel{
 			ID:           types.StringValue(g.ID),
 			Name:         types.StringValue(g.Name),
-			Description:  pingStringOrNull(g.Description),
-			ExternalID:   pingStringOrNull(g.ExternalID),
-			PopulationID: pingStringOrNull(g.PopulationID),
+			Description:  stringOrNull(g.Description),
+			ExternalID:   stringOrNull(g.ExternalID),
+			PopulationID: stringOrNull(g.PopulationID),
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
@@ -146,11 +146,4 @@ func isPingOneFilterError(err error) bool {
 	return slices.ContainsFunc(apiErr.Details, func(d pingone.ErrorDetail) bool {
 		return d.Code == "INVALID_FILTER" || d.Target == "filter"
 	})
-}
-
-func pingStringOrNull(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
 }

@@ -237,7 +237,7 @@ func (d *serverConfigDataSource) Read(ctx context.Context, req datasource.ReadRe
 	in.OperatorJWT = m.OperatorJWT.ValueString()
 	in.SystemAccount = m.SystemAccount.ValueString()
 	in.DefaultSentinel = m.DefaultSentinel.ValueString()
-	resp.Diagnostics.Append(m.AccountJWTs.ElementsAs(ctx, &in.AccountJWTs, false)...)
+	in.AccountJWTs = stringElements(ctx, m.AccountJWTs, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -79,10 +79,10 @@ func (m *permissionsModel) toDomain(ctx context.Context) (natsjwt.Permissions, d
 	if m == nil {
 		return p, diags
 	}
-	p.PubAllow = stringsFromSet(ctx, m.PubAllow, &diags)
-	p.PubDeny = stringsFromSet(ctx, m.PubDeny, &diags)
-	p.SubAllow = stringsFromSet(ctx, m.SubAllow, &diags)
-	p.SubDeny = stringsFromSet(ctx, m.SubDeny, &diags)
+	p.PubAllow = stringElements(ctx, m.PubAllow, &diags)
+	p.PubDeny = stringElements(ctx, m.PubDeny, &diags)
+	p.SubAllow = stringElements(ctx, m.SubAllow, &diags)
+	p.SubDeny = stringElements(ctx, m.SubDeny, &diags)
 	if r := m.Response; r != nil {
 		p.Response = &natsjwt.ResponsePermission{MaxMsgs: 1}
 		if !r.MaxMsgs.IsNull() {
@@ -148,18 +148,9 @@ func (m userLimitsModel) toDomain(ctx context.Context) (natsjwt.UserLimits, diag
 		Payload: m.MaxPayload.ValueInt64(),
 		Bearer:  m.Bearer.ValueBool(),
 	}
-	l.AllowedConnectionTypes = stringsFromSet(ctx, m.AllowedConnectionTypes, &diags)
-	l.SourceNetworks = stringsFromSet(ctx, m.SourceNetworks, &diags)
+	l.AllowedConnectionTypes = stringElements(ctx, m.AllowedConnectionTypes, &diags)
+	l.SourceNetworks = stringElements(ctx, m.SourceNetworks, &diags)
 	return l, diags
-}
-
-func stringsFromSet(ctx context.Context, s types.Set, diags *diag.Diagnostics) []string {
-	if s.IsNull() || s.IsUnknown() {
-		return nil
-	}
-	var out []string
-	diags.Append(s.ElementsAs(ctx, &out, false)...)
-	return out
 }
 
 func joinBackticked(list []string) string {

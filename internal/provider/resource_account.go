@@ -350,12 +350,7 @@ func accountImportAttributes() map[string]schema.Attribute {
 func accountRoleKeys(ctx context.Context, signers types.Map, owner string) (map[string]natsjwt.RoleKey, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	out := map[string]natsjwt.RoleKey{}
-	if signers.IsNull() || signers.IsUnknown() {
-		return out, diags
-	}
-	var raw map[string]string
-	diags.Append(signers.ElementsAs(ctx, &raw, false)...)
-	for name, v := range raw {
+	for name, v := range stringMap(ctx, signers, &diags) {
 		s, err := natsjwt.ParseSigner(v, natsjwt.KindAccount)
 		if err != nil || s.Owner != owner || s.Role != name {
 			diags.AddError("Corrupt role signer in state",

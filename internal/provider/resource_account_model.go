@@ -163,17 +163,9 @@ func (b *accountSpecBuilder) limit(top string, v types.Int64) *int64 {
 }
 
 func (b *accountSpecBuilder) strings(top string, v types.Set) []string {
-	if !b.known(top, v) {
-		return nil
-	}
-	var out []string
-	for _, e := range v.Elements() {
-		s, ok := e.(types.String)
-		if !ok || s.IsUnknown() {
-			b.unknown[top] = true
-			continue
-		}
-		out = append(out, s.ValueString())
+	out, known := knownStrings(v)
+	if !known {
+		b.unknown[top] = true
 	}
 	return out
 }

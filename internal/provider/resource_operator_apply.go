@@ -123,10 +123,8 @@ func (r *operatorResource) sign(ctx context.Context, m *operatorModel, diags *di
 		if !m.PreviousSigningKey.IsNull() && !m.PreviousSigningKey.IsUnknown() {
 			spec.SigningKeys = append(spec.SigningKeys, m.PreviousSigningKey.ValueString())
 		}
-		if !m.OperatorServiceURLs.IsNull() {
-			diags.Append(m.OperatorServiceURLs.ElementsAs(ctx, &spec.OperatorServiceURLs, false)...)
-		}
-		spec.Tags = stringsFromSet(ctx, m.Tags, diags)
+		spec.OperatorServiceURLs = stringElements(ctx, m.OperatorServiceURLs, diags)
+		spec.Tags = stringElements(ctx, m.Tags, diags)
 		if !m.ExpiresAt.IsNull() {
 			var d diag.Diagnostics
 			spec.Expires, d = m.ExpiresAt.ValueRFC3339Time()

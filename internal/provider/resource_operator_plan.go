@@ -41,7 +41,7 @@ func (r *operatorResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	// Keepers or a grace period not known yet are decided in the final plan at apply; every
 	// value they decide is unknown here, since Terraform rejects a final plan that changes a
 	// value this plan promised.
-	keepersUnknown := !imported && !mapFullyKnown(plan.SigningKeyRotation)
+	keepersUnknown := !imported && !valueFullyKnown(ctx, plan.SigningKeyRotation)
 	rotate := !imported && (keepersUnknown || !keepersEqual(plan.SigningKeyRotation, state.SigningKeyRotation))
 	resign := false
 	if rotate {
@@ -115,19 +115,6 @@ func checkExpiresAt(planned, prior timetypes.RFC3339, now time.Time, p path.Path
 			fmt.Sprintf("%s is not in the future (now is %s): a JWT that is already expired is refused by every server. "+
 				"Set a later time, or remove expires_at for a JWT that never expires.", planned.ValueString(), now.UTC().Format(time.RFC3339)))
 	}
-}
-
-// mapFullyKnown reports whether a map and all its elements are known.
-func mapFullyKnown(m types.Map) bool {
-	if m.IsUnknown() {
-		return false
-	}
-	for _, v := range m.Elements() {
-		if v.IsUnknown() {
-			return false
-		}
-	}
-	return true
 }
 
 func keepersEqual(a, b types.Map) bool {

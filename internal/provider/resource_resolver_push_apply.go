@@ -26,8 +26,8 @@ func (r *resolverPushResource) Create(ctx context.Context, req resource.CreateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	servers := pushStrings(ctx, plan.Servers, &resp.Diagnostics)
-	accounts := pushMap(ctx, plan.Accounts, &resp.Diagnostics)
+	servers := stringElements(ctx, plan.Servers, &resp.Diagnostics)
+	accounts := stringMap(ctx, plan.Accounts, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -49,8 +49,8 @@ func (r *resolverPushResource) Read(ctx context.Context, req resource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	accounts := pushMap(ctx, state.Accounts, &resp.Diagnostics)
-	servers := pushStrings(ctx, state.Servers, &resp.Diagnostics)
+	accounts := stringMap(ctx, state.Accounts, &resp.Diagnostics)
+	servers := stringElements(ctx, state.Servers, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || len(accounts) == 0 {
 		return
 	}
@@ -96,9 +96,9 @@ func (r *resolverPushResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	servers := pushStrings(ctx, plan.Servers, &resp.Diagnostics)
-	want := pushMap(ctx, plan.Accounts, &resp.Diagnostics)
-	have := pushMap(ctx, state.Accounts, &resp.Diagnostics)
+	servers := stringElements(ctx, plan.Servers, &resp.Diagnostics)
+	want := stringMap(ctx, plan.Accounts, &resp.Diagnostics)
+	have := stringMap(ctx, state.Accounts, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -146,8 +146,8 @@ func (r *resolverPushResource) Delete(ctx context.Context, req resource.DeleteRe
 	if resp.Diagnostics.HasError() || state.OperatorSigner.ValueString() == "" {
 		return
 	}
-	servers := pushStrings(ctx, state.Servers, &resp.Diagnostics)
-	accounts := pushMap(ctx, state.Accounts, &resp.Diagnostics)
+	servers := stringElements(ctx, state.Servers, &resp.Diagnostics)
+	accounts := stringMap(ctx, state.Accounts, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || len(accounts) == 0 {
 		return
 	}
@@ -277,20 +277,5 @@ func sortedValues(want, have map[string]string) []string {
 	for i, k := range keys {
 		out[i] = want[k]
 	}
-	return out
-}
-
-func pushStrings(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
-	var out []string
-	diags.Append(l.ElementsAs(ctx, &out, false)...)
-	return out
-}
-
-func pushMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
-	out := map[string]string{}
-	if m.IsNull() || m.IsUnknown() {
-		return out
-	}
-	diags.Append(m.ElementsAs(ctx, &out, false)...)
 	return out
 }

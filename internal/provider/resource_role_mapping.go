@@ -3,13 +3,11 @@ package provider
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -174,22 +172,4 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 			},
 		},
 	}
-}
-
-// knownStrings reads a set of strings, sorted; known is false while the set or an element is unknown.
-func knownStrings(ctx context.Context, set types.Set, diags *diag.Diagnostics) (out []string, known bool) {
-	if set.IsUnknown() {
-		return nil, false
-	}
-	if set.IsNull() {
-		return nil, true
-	}
-	for _, e := range set.Elements() {
-		if e.IsUnknown() {
-			return nil, false
-		}
-	}
-	diags.Append(set.ElementsAs(ctx, &out, false)...)
-	sort.Strings(out)
-	return out, true
 }

@@ -192,11 +192,3 @@ func resolvedGroupsValue(gs []resolvedGroup) types.List {
 	}
 	return types.ListValueMust(elemType, elems)
 }
-
-// stringOrNull maps "" to null, the way optional values appear in state.
-func stringOrNull(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}

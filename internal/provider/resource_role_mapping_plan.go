@@ -81,7 +81,7 @@ func (r *roleMappingResource) compute(ctx context.Context, m, state *roleMapping
 	}
 
 	if planning || m.ResolvedGroups.IsUnknown() || m.ResolvedGroups.IsNull() {
-		groups, known := knownStrings(ctx, m.Groups, diags)
+		groups, known := sortedKnownStrings(ctx, m.Groups, diags)
 		if !known {
 			m.ResolvedGroups = types.ListUnknown(types.ObjectType{AttrTypes: resolvedGroupAttrTypes})
 		} else {
@@ -118,8 +118,8 @@ func (m *roleMappingModel) rule(ctx context.Context, signer *natsjwt.Signer) (st
 		return "", fmt.Errorf("max_session: %w", err)
 	}
 	var diags diag.Diagnostics
-	conn, _ := knownStrings(ctx, m.AllowedConnectionTypes, &diags)
-	tags, _ := knownStrings(ctx, m.Tags, &diags)
+	conn, _ := sortedKnownStrings(ctx, m.AllowedConnectionTypes, &diags)
+	tags, _ := sortedKnownStrings(ctx, m.Tags, &diags)
 	if diags.HasError() {
 		return "", fmt.Errorf("reading sets: %v", diags)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -84,27 +83,15 @@ func (r *trustResource) Configure(_ context.Context, req resource.ConfigureReque
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func stringSetValue(values ...string) types.Set {
-	elems := make([]attr.Value, len(values))
-	for i, v := range values {
-		elems[i] = types.StringValue(v)
-	}
-	return types.SetValueMust(types.StringType, elems)
-}
-
 func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	generated := func(desc string, sensitive bool) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, Sensitive: sensitive, MarkdownDescription: desc, PlanModifiers: keep}
 	}
 	nameList := func(desc string, def ...string) schema.ListAttribute {
-		elems := make([]attr.Value, len(def))
-		for i, v := range def {
-			elems[i] = types.StringValue(v)
-		}
 		return schema.ListAttribute{
 			ElementType: types.StringType, Optional: true, Computed: true, MarkdownDescription: desc,
-			Default: listdefault.StaticValue(types.ListValueMust(types.StringType, elems)),
+			Default: listdefault.StaticValue(stringList(def)),
 		}
 	}
 	scopes := func(desc string) schema.SetAttribute {
@@ -166,7 +153,7 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 			"algorithms": schema.SetAttribute{
 				ElementType: types.StringType, Optional: true, Computed: true,
-				Default: setdefault.StaticValue(stringSetValue("RS256")),
+				Default: setdefault.StaticValue(stringSet([]string{"RS256"})),
 				MarkdownDescription: "Accepted JWS algorithms: `" + strings.Join(calloutconfig.SupportedAlgorithms(), "`, `") +
 					"`. `none` and `HS*` are refused. Default `[\"RS256\"]` (PingOne signs with RS256).",
 				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(

@@ -121,7 +121,7 @@ func (r *trustResource) apply(ctx context.Context, m *trustModel, diags *diag.Di
 		return
 	}
 	m.IssuerPublicKey = types.StringValue(operator.PublicKey)
-	rules, _ := knownList(m.RoleMappings)
+	rules, _ := knownStrings(m.RoleMappings)
 	mappings := parseMappingRules(rules, diags)
 	if diags.HasError() {
 		return
@@ -140,9 +140,7 @@ func (r *trustResource) apply(ctx context.Context, m *trustModel, diags *diag.Di
 			SigningKey:  m.AccountSigningKey.ValueString(),
 			ServiceUser: m.CalloutUserPublicKey.ValueString(),
 		}
-		for _, a := range m.AllowedAccounts.Elements() {
-			spec.AllowedAccounts = append(spec.AllowedAccounts, a.(types.String).ValueString())
-		}
+		spec.AllowedAccounts = stringElements(ctx, m.AllowedAccounts, diags)
 		if m.XKey.ValueBool() {
 			spec.XKey = m.XKeyPublicKey.ValueString()
 		}
@@ -172,12 +170,12 @@ func (r *trustResource) apply(ctx context.Context, m *trustModel, diags *diag.Di
 func (m *trustModel) document(mappings []calloutconfig.Mapping) (string, error) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	audiences, _ := knownStrings(ctx, m.Audiences, &diags)
-	algorithms, _ := knownStrings(ctx, m.Algorithms, &diags)
-	required, _ := knownStrings(ctx, m.RequiredScopes, &diags)
-	forbidden, _ := knownStrings(ctx, m.ForbiddenScopes, &diags)
-	nameClaims, _ := knownList(m.NameClaims)
-	urls, _ := knownList(m.NATSURLs)
+	audiences, _ := sortedKnownStrings(ctx, m.Audiences, &diags)
+	algorithms, _ := sortedKnownStrings(ctx, m.Algorithms, &diags)
+	required, _ := sortedKnownStrings(ctx, m.RequiredScopes, &diags)
+	forbidden, _ := sortedKnownStrings(ctx, m.ForbiddenScopes, &diags)
+	nameClaims, _ := knownStrings(m.NameClaims)
+	urls, _ := knownStrings(m.NATSURLs)
 	if diags.HasError() {
 		return "", fmt.Errorf("reading the configuration: %v", diags)
 	}

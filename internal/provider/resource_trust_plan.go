@@ -31,8 +31,8 @@ func (r *trustResource) ValidateConfig(ctx context.Context, req resource.Validat
 	if !m.AllowInsecureHTTP.IsUnknown() {
 		checkIssuerURL(m.Issuer, m.AllowInsecureHTTP, &resp.Diagnostics)
 	}
-	required, reqKnown := knownStrings(ctx, m.RequiredScopes, &resp.Diagnostics)
-	forbidden, forbKnown := knownStrings(ctx, m.ForbiddenScopes, &resp.Diagnostics)
+	required, reqKnown := sortedKnownStrings(ctx, m.RequiredScopes, &resp.Diagnostics)
+	forbidden, forbKnown := sortedKnownStrings(ctx, m.ForbiddenScopes, &resp.Diagnostics)
 	if reqKnown && forbKnown {
 		var both []string
 		for _, s := range required {
@@ -53,7 +53,7 @@ func (r *trustResource) ValidateConfig(ctx context.Context, req resource.Validat
 			resp.Diagnostics.AddAttributeError(path.Root("pinned_jwks"), "Invalid pinned JWKS", err.Error())
 		}
 	}
-	if mappings, known := knownList(m.RoleMappings); known {
+	if mappings, known := knownStrings(m.RoleMappings); known {
 		parseMappingRules(mappings, &resp.Diagnostics)
 	}
 }
@@ -92,7 +92,7 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 
 	var mappings []calloutconfig.Mapping
 	plan.AllowedAccounts = types.ListUnknown(types.StringType)
-	if rules, known := knownList(plan.RoleMappings); known {
+	if rules, known := knownStrings(plan.RoleMappings); known {
 		if mappings = parseMappingRules(rules, &resp.Diagnostics); resp.Diagnostics.HasError() {
 			return
 		}
@@ -110,14 +110,14 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	}
 
 	plan.CalloutConfig = types.StringUnknown()
-	if state != nil && mappings != nil && plan.inputsKnown() && !plan.JWKSURI.IsUnknown() {
+	if state != nil && mappings != nil && plan.inputsKnown(ctx) && !plan.JWKSURI.IsUnknown() {
 		doc, err := plan.document(mappings)
 		if err != nil {
 			resp.Diagnostics.AddError("Invalid callout configuration", err.Error())
 			return
 		}
 		plan.CalloutConfig = types.StringValue(doc)
-	} else if mappings != nil && plan.inputsKnown() {
+	} else if mappings != nil && plan.inputsKnown(ctx) {
 		// Before the keys exist, validate the document with stand-in keys so that every
 		// problem shows at plan time rather than during apply.
 		if err := validateWithStandInKeys(plan, mappings); err != nil {
@@ -165,20 +165,13 @@ func accountJWTInputsEqual(plan, state *trustModel) bool {
 }
 
 // inputsKnown reports whether every configuration value that goes into the callout config is known.
-func (m *trustModel) inputsKnown() bool {
+func (m *trustModel) inputsKnown(ctx context.Context) bool {
 	values := []attr.Value{m.Name, m.Issuer, m.Audiences, m.Algorithms, m.MaxTokenLifetime, m.ClockSkew,
 		m.RequiredScopes, m.ForbiddenScopes, m.GroupsClaim, m.NameClaims, m.CABundlePEM, m.AllowInsecureHTTP,
 		m.PinnedJWKS, m.JWKSMinRefreshInterval, m.RoleMappings, m.NATSURLs, m.QueueGroup, m.AuditSubject, m.XKey}
 	for _, v := range values {
-		if v.IsUnknown() {
+		if !valueFullyKnown(ctx, v) {
 			return false
-		}
-		if c, ok := v.(interface{ Elements() []attr.Value }); ok {
-			for _, e := range c.Elements() {
-				if e.IsUnknown() {
-					return false
-				}
-			}
 		}
 	}
 	return true
@@ -242,29 +235,6 @@ func pinnedKeys(raw string) ([]oidc.KeyFingerprint, error) {
 		return nil, err
 	}
 	return oidc.KeyFingerprints([]byte(raw))
-}
-
-func knownList(l types.List) ([]string, bool) {
-	if l.IsNull() || l.IsUnknown() {
-		return nil, !l.IsUnknown()
-	}
-	out := make([]string, 0, len(l.Elements()))
-	for _, e := range l.Elements() {
-		s, ok := e.(types.String)
-		if !ok || s.IsUnknown() {
-			return nil, false
-		}
-		out = append(out, s.ValueString())
-	}
-	return out, true
-}
-
-func quoteAll(in []string) []string {
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
 }
 
 // validCABundle parses a CA bundle with the parser the callout and the resolver push use.

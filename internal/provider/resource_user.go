@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -142,19 +141,6 @@ func (r *userResource) now() time.Time {
 	return r.data.now()
 }
 
-// valueFullyKnown reports whether v and everything nested in it are known.
-func valueFullyKnown(ctx context.Context, v attr.Value) bool {
-	tv, err := v.ToTerraformValue(ctx)
-	return err == nil && tv.IsFullyKnown()
-}
-
-func nullIfEmpty(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
 func (in *userInputsModel) spec(ctx context.Context) (natsjwt.UserSpec, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var perms natsjwt.Permissions
@@ -173,7 +159,7 @@ func (in *userInputsModel) spec(ctx context.Context) (natsjwt.UserSpec, diag.Dia
 	diags.Append(d...)
 	spec := natsjwt.UserSpec{
 		Name: in.Name.ValueString(), Account: in.Account.ValueString(),
-		Permissions: perms, Limits: limits, Tags: stringsFromSet(ctx, in.Tags, &diags),
+		Permissions: perms, Limits: limits, Tags: stringElements(ctx, in.Tags, &diags),
 	}
 	if !in.ExpiresAt.IsNull() && !in.ExpiresAt.IsUnknown() {
 		spec.Expires, d = in.ExpiresAt.ValueRFC3339Time()

@@ -34,7 +34,7 @@ func (in *userInputsModel) planSigning(ctx context.Context, out *userSigningMode
 	}
 	in.Account = types.StringValue(signing.Account)
 	out.Issuer = types.StringValue(signing.Issuer)
-	out.IssuerAccount, out.Role = nullIfEmpty(signing.IssuerAccount), nullIfEmpty(signing.Role)
+	out.IssuerAccount, out.Role = stringOrNull(signing.IssuerAccount), stringOrNull(signing.Role)
 	if spec, ok := in.knownSpec(ctx); ok {
 		if err := spec.ValidateScope(signing.Role); err != nil {
 			p := path.Root("permissions")
