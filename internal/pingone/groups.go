@@ -50,18 +50,6 @@ func (w groupWire) group() Group {
 	return g
 }
 
-type groupPage struct {
-	Links struct {
-		Next *struct {
-			Href string `json:"href"`
-		} `json:"next"`
-	} `json:"_links"`
-	Embedded struct {
-		Groups []groupWire `json:"groups"`
-	} `json:"_embedded"`
-	Count int `json:"count"`
-}
-
 // maxPages stops a server that keeps inventing new cursors; at the largest page size it is
 // ten million groups, far beyond any PingOne environment.
 const maxPages = 10000
@@ -73,27 +61,59 @@ func (c *Client) ListGroups(ctx context.Context, filter string) ([]Group, error)
 	if filter != "" {
 		q.Set("filter", filter)
 	}
-	collection := c.apiBase.JoinPath("groups")
+	wires, err := listCollection[groupWire](ctx, c, "groups", q, "group")
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]Group, len(wires))
+	for i, w := range wires {
+		groups[i] = w.group()
+	}
+	return groups, nil
+}
+
+// halPage is one page of a PingOne collection: the items sit in _embedded under the
+// collection's name, and _links.next is present while more pages follow.
+type halPage struct {
+	Links struct {
+		Next *struct {
+			Href string `json:"href"`
+		} `json:"next"`
+	} `json:"_links"`
+	Embedded map[string]json.RawMessage `json:"_embedded"`
+	Count    int                        `json:"count"`
+}
+
+// listCollection reads every page of the collection <env>/<name>, starting with query q, and
+// decodes the items of _embedded.<name>. what names the items in errors.
+func listCollection[W any](ctx context.Context, c *Client, name string, q url.Values, what string) ([]W, error) {
+	collection := c.apiBase.JoinPath(name)
 	u := *collection
 	u.RawQuery = q.Encode()
 	next := &u
 
-	var groups []Group
+	var items []W
 	seen := map[string]bool{}
 	for pages := 0; next != nil; pages++ {
 		if pages == maxPages {
-			return nil, fmt.Errorf("PingOne group listing did not end after %d pages; refusing to page further", maxPages)
+			return nil, fmt.Errorf("PingOne %s listing did not end after %d pages; refusing to page further", what, maxPages)
 		}
 		seen[next.String()] = true
-		var page groupPage
+		var page halPage
 		if err := c.get(ctx, next, &page); err != nil {
 			return nil, err
 		}
-		if groups == nil {
-			groups = make([]Group, 0, page.Count)
+		if items == nil {
+			items = make([]W, 0, page.Count)
 		}
-		for _, w := range page.Embedded.Groups {
-			groups = append(groups, w.group())
+		// PingOne's EntityArray schema marks every _embedded array optional, so a missing key is
+		// a page without items, not a malformed answer.
+		if raw, ok := page.Embedded[name]; ok {
+			var batch []W
+			if err := json.Unmarshal(raw, &batch); err != nil {
+				return nil, fmt.Errorf("PingOne API GET %s: _embedded.%s is not the expected JSON: %w", next.RequestURI(), name, err)
+			}
+			items = append(items, batch...)
 		}
 		next = nil
 		if page.Links.Next != nil && page.Links.Next.Href != "" {
@@ -102,12 +122,12 @@ func (c *Client) ListGroups(ctx context.Context, filter string) ([]Group, error)
 				return nil, err
 			}
 			if seen[n.String()] {
-				return nil, fmt.Errorf("PingOne group listing loops: the next page %s was already read", n.RequestURI())
+				return nil, fmt.Errorf("PingOne %s listing loops: the next page %s was already read", what, n.RequestURI())
 			}
 			next = n
 		}
 	}
-	return groups, nil
+	return items, nil
 }
 
 // followable checks a HAL next link before the bearer token is sent to it: it must stay on the
@@ -179,29 +199,3 @@ func QuoteFilterValue(s string) string {
 	_ = enc.Encode(s) // encoding a string cannot fail
 	return strings.TrimSuffix(buf.String(), "\n")
 }
-
-// NotFoundError reports a group that does not exist in the environment.
-type NotFoundError struct {
-	EnvironmentID string
-	Lookup        string   // what was looked for, e.g. `id …` or `name "…"`
-	Similar       []string // names that differ only in case
-	Cause         error    // the 404 response, when there was one
-}
-
-func (e *NotFoundError) Error() string {
-	msg := fmt.Sprintf("no PingOne group with %s in environment %s", e.Lookup, e.EnvironmentID)
-	if len(e.Similar) > 0 {
-		quoted := make([]string, len(e.Similar))
-		for i, s := range e.Similar {
-			quoted[i] = strconv.Quote(s)
-		}
-		msg += "; did you mean " + strings.Join(quoted, " or ") + "? Group names must match exactly, including case"
-	}
-	return msg
-}
-
-// Is makes NotFoundError match ErrNotFound.
-func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
-
-// Unwrap exposes the API response behind the error.
-func (e *NotFoundError) Unwrap() error { return e.Cause }

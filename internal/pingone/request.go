@@ -13,9 +13,60 @@ import (
 	"time"
 )
 
-// ErrNotFound matches (with errors.Is) every error for a group or other object that does not
-// exist: 404 responses and unsuccessful lookups by name.
+// ErrNotFound matches (with errors.Is) every error for a group, application or other object
+// that does not exist: 404 responses and unsuccessful lookups by name.
 var ErrNotFound = errors.New("not found in PingOne")
+
+// Kinds of objects a NotFoundError can be about.
+const (
+	KindGroup       = "group"
+	KindApplication = "application"
+)
+
+// NotFoundError reports a group or application that does not exist in the environment.
+type NotFoundError struct {
+	EnvironmentID string
+	// Kind is KindGroup or KindApplication; empty reads as KindGroup, the first kind this error
+	// reported, so errors built before applications existed keep their wording.
+	Kind   string
+	Lookup string // what was looked for, e.g. `id …` or `name "…"`
+	// Similar are the values that were probably meant: names that differ only in case, or
+	// application ids a typo away.
+	Similar []string
+	// Hint is a last sentence for a mistake recognised beyond similarity.
+	Hint  string
+	Cause error // the 404 response, when there was one
+}
+
+func (e *NotFoundError) Error() string {
+	kind := e.Kind
+	if kind == "" {
+		kind = KindGroup
+	}
+	msg := fmt.Sprintf("no PingOne %s with %s in environment %s", kind, e.Lookup, e.EnvironmentID)
+	if len(e.Similar) > 0 {
+		quoted := make([]string, len(e.Similar))
+		for i, s := range e.Similar {
+			quoted[i] = strconv.Quote(s)
+		}
+		msg += "; did you mean " + strings.Join(quoted, " or ") + "?"
+		if kind == KindGroup {
+			msg += " Group names must match exactly, including case"
+		} else {
+			msg += " Application names and client ids must match exactly, including case"
+		}
+	}
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// Is makes NotFoundError match ErrNotFound.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// Unwrap exposes the API response behind the error.
+func (e *NotFoundError) Unwrap() error { return e.Cause }
 
 // APIError is a PingOne Management API error response.
 type APIError struct {
@@ -84,6 +135,13 @@ func (e *APIError) hint() string {
 	case http.StatusUnauthorized:
 		return "PingOne refused the worker application's access token; check that the worker app is enabled"
 	case http.StatusForbidden:
+		// Reading applications is its own permission, so a worker set up when only groups were
+		// checked may lack it; name the permission rather than a role that may carry more.
+		if strings.Contains(e.Path, "/applications") {
+			return "The worker application lacks a role that can read applications in this environment " +
+				"(permission applications:read:application, for example Client Application Developer or a custom " +
+				"role with that permission); grant it in PingOne under the app's Roles tab"
+		}
 		return "The worker application lacks a role that can read groups in this environment " +
 			"(for example Identity Data Read Only); grant it in PingOne under the app's Roles tab"
 	}
