@@ -9,6 +9,8 @@
 //	<base>/<env>/as/.well-known/openid-configuration   discovery (PingOne's field set)
 //	<base>/<env>/as/jwks                               signing keys (kid, use, kty, n, e, x5t, x5c; no alg)
 //	<base>/<env>/as/token                              client_credentials for the worker app (basic auth)
+//	<base>/<env>/as/introspect                         RFC 7662 introspection of opaque tokens (as discovery says)
+//	<base>/as/introspect.oauth2                        the same endpoint at PingFederate's path
 //	<base>/v1/environments/<env>/groups                list with SCIM filter, limit and cursor paging
 //	<base>/v1/environments/<env>/groups/<id>           one group
 //
@@ -20,7 +22,8 @@
 // Tests steer it through methods rather than by rewriting responses: [Server.IssueToken] and
 // the Forge helpers mint good and deliberately bad tokens, [Server.PublishNextKey],
 // [Server.RotateKey] and [Server.RetireOldKeys] follow PingOne's signing-key lifecycle, [Server.SetJWKSAvailable]
-// simulates an outage, [Server.RateLimitNext] injects 429 REQUEST_LIMITED responses, and
+// simulates an outage, [Server.IssueOpaqueToken], [Server.RevokeToken] and
+// [Server.SetIntrospectionAvailable] drive the introspection endpoint, [Server.RateLimitNext] injects 429 REQUEST_LIMITED responses, and
 // [Server.AddGroup], [Server.RenameGroup] and [Server.DeleteGroup] change the directory between
 // Terraform steps. Counters such as [Server.JWKSFetches] let tests prove caching without timing.
 package pingonetest

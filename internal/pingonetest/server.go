@@ -51,6 +51,10 @@ type Options struct {
 	// WorkerClientID and WorkerClientSecret are the only credentials the token endpoint accepts.
 	WorkerClientID     string
 	WorkerClientSecret string
+	// IntrospectionClientID and IntrospectionClientSecret are the only credentials the
+	// introspection endpoint accepts (default DefaultIntrospectionClientID and -Secret).
+	IntrospectionClientID     string
+	IntrospectionClientSecret string
 	// TokenLifetime of worker tokens from the token endpoint and the default for IssueToken.
 	TokenLifetime time.Duration
 	// Now is the clock for iat/exp and for checking bearer-token expiry; default time.Now.
@@ -65,6 +69,7 @@ type Options struct {
 type Server struct {
 	env, org      string
 	worker        [2]string
+	introspector  [2]string
 	tokenLifetime time.Duration
 	now           func() time.Time
 	cacheControl  string
@@ -80,7 +85,10 @@ type Server struct {
 	nextRewrite func(self, next string) string
 	apps        applicationStore // has its own lock; seeded on first use
 
-	jwksFetches, discoveryFetches, tokenRequests, apiRequests atomic.Int64
+	opaque            map[string]*opaqueToken // reference tokens by their value
+	introspectionDown bool
+
+	jwksFetches, discoveryFetches, tokenRequests, apiRequests, introspections atomic.Int64
 }
 
 // New starts a server; call Close when done. It panics if the RSA key cannot be generated,
@@ -90,6 +98,7 @@ func New(opts Options) *Server {
 		env:           opts.EnvironmentID,
 		org:           opts.OrganizationID,
 		worker:        [2]string{opts.WorkerClientID, opts.WorkerClientSecret},
+		introspector:  [2]string{opts.IntrospectionClientID, opts.IntrospectionClientSecret},
 		tokenLifetime: opts.TokenLifetime,
 		now:           opts.Now,
 		cacheControl:  opts.JWKSCacheControl,
@@ -105,6 +114,12 @@ func New(opts Options) *Server {
 	}
 	if s.worker[1] == "" {
 		s.worker[1] = DefaultWorkerClientSecret
+	}
+	if s.introspector[0] == "" {
+		s.introspector[0] = DefaultIntrospectionClientID
+	}
+	if s.introspector[1] == "" {
+		s.introspector[1] = DefaultIntrospectionClientSecret
 	}
 	if s.tokenLifetime <= 0 {
 		s.tokenLifetime = DefaultTokenLifetime
@@ -125,6 +140,8 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET /{env}/as/.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc("GET /{env}/as/jwks", s.handleJWKS)
 	mux.HandleFunc("POST /{env}/as/token", s.handleToken)
+	mux.HandleFunc("POST /{env}/as/introspect", s.handleIntrospect)
+	mux.HandleFunc("POST "+PingFederateIntrospectionPath, s.handleIntrospect)
 	mux.HandleFunc("GET /v1/environments/{env}/groups", s.api(s.handleListGroups))
 	mux.HandleFunc("GET /v1/environments/{env}/groups/{id}", s.api(s.handleGetGroup))
 	s.routeApplications(mux)
