@@ -87,7 +87,7 @@ func accountResourceSchema() schema.Schema {
 		Required: true,
 		MarkdownDescription: "Role name, unique within the account: 1-64 letters, digits, `_`, `-` or `.`. It keys the " +
 			"role's signing key in `role_keys` and `role_signers`; renaming a role gives it a new key.",
-		Validators: []validator.String{roleNameValidator{}},
+		Validators: []validator.String{validRoleName()},
 	}
 	roleAttrs["description"] = schema.StringAttribute{Optional: true, MarkdownDescription: "What the role is for."}
 	roleAttrs["permissions"] = permissionsAttribute("The role's permission template. Subjects may use `{{name()}}`, "+

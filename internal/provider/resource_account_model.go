@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -431,23 +430,6 @@ func accountAttrPath(field string) path.Path {
 		return path.Empty()
 	}
 	return p
-}
-
-// roleNameValidator applies natsjwt.ValidateRoleName at plan time.
-type roleNameValidator struct{}
-
-func (roleNameValidator) Description(context.Context) string {
-	return "1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"
-}
-func (v roleNameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (roleNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := natsjwt.ValidateRoleName(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid role name", err.Error())
-	}
 }
 
 // tierNamePattern matches JetStream tier names: the stream replica count, R1 to R5.

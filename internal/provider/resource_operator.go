@@ -2,12 +2,10 @@ package provider
 
 import (
 	"context"
-	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -117,13 +115,13 @@ func operatorResourceSchema() schema.Schema {
 			},
 			"account_server_url": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "URL of an account server (`http://` or `https://`), for tools such as `nsc push`.",
-				Validators: []validator.String{natsURLValidator{check: natsjwt.ValidateAccountServerURL, desc: "an http:// or https:// URL"}},
+				Validators: []validator.String{validURL(natsjwt.ValidateAccountServerURL, "an http:// or https:// URL")},
 			},
 			"operator_service_urls": schema.ListAttribute{
 				ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "NATS URLs of this operator's servers, for tools: `nats://`, `tls://`, `ws://` or `wss://`, host and port only.",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(
-					natsURLValidator{check: natsjwt.ValidateOperatorServiceURL, desc: "a nats://, tls://, ws:// or wss:// URL"})},
+					validURL(natsjwt.ValidateOperatorServiceURL, "a nats://, tls://, ws:// or wss:// URL"))},
 			},
 			"tags": schema.SetAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Tags recorded in the operator JWT."},
 			"expires_at": schema.StringAttribute{
@@ -182,28 +180,4 @@ func operatorResourceSchema() schema.Schema {
 // yet) from being replaced on the first apply after the import.
 func replaceUnlessImported(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
 	resp.RequiresReplace = !req.StateValue.IsNull()
-}
-
-func notBlank() validator.String {
-	return stringvalidator.RegexMatches(regexp.MustCompile(`\S`), "must not be empty or blank")
-}
-
-// natsURLValidator runs one of natsjwt's URL checks at plan time, with the attribute path.
-type natsURLValidator struct {
-	check func(string) error
-	desc  string
-}
-
-func (v natsURLValidator) Description(context.Context) string { return "must be " + v.desc }
-func (v natsURLValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v natsURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL", err.Error())
-	}
 }

@@ -97,7 +97,7 @@ func resolverPushResourceSchema() schema.Schema {
 					"One is enough; the request reaches every full resolver of the cluster through it. Changing the list " +
 					"pushes every account again, since the state describes what the previous servers held.",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(
-					natsURLValidator{check: resolver.ValidateServerURL, desc: "a nats:// or tls:// URL"})},
+					validURL(resolver.ValidateServerURL, "a nats:// or tls:// URL"))},
 			},
 			"system_user_creds": schema.StringAttribute{
 				Required:  true,

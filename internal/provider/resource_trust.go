@@ -113,8 +113,8 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 		listvalidator.ValueStringsAre(claimPath)}
 	natsURLs := nameList("NATS servers the callout service connects to (`nats://`, `tls://`, `ws://`, `wss://`). "+
 		"Default `[\"nats://127.0.0.1:4222\"]`.", "nats://127.0.0.1:4222")
-	natsURLs.Validators = []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(natsURLValidator{
-		check: natsjwt.ValidateOperatorServiceURL, desc: "a nats://, tls://, ws:// or wss:// URL with a host"})}
+	natsURLs.Validators = []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(validURL(
+		natsjwt.ValidateOperatorServiceURL, "a nats://, tls://, ws:// or wss:// URL with a host"))}
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Trusts one Ping Identity OIDC issuer (PingOne or PingFederate) for NATS through auth " +

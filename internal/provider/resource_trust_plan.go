@@ -11,10 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/natsping/terraform-provider-natsping/internal/cabundle"
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 	"github.com/natsping/terraform-provider-natsping/internal/oidc"
@@ -235,10 +233,4 @@ func pinnedKeys(raw string) ([]oidc.KeyFingerprint, error) {
 		return nil, err
 	}
 	return oidc.KeyFingerprints([]byte(raw))
-}
-
-// validCABundle parses a CA bundle with the parser the callout and the resolver push use.
-func validCABundle() validator.String {
-	return checkString("Invalid CA bundle", "must be one or more PEM CERTIFICATE blocks",
-		func(s string) error { _, err := cabundle.Parse(s); return err })
 }

@@ -4,17 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
+	"github.com/natsping/terraform-provider-natsping/internal/cabundle"
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 )
 
 // stringCheck turns a rule of a domain package (a func that explains what is wrong with a
 // value) into a plan-time validator, so the rule has one home and the provider only adds the
-// attribute path and a summary. Every string validator of the provider is one of these.
+// attribute path and a summary. Every string validator of the provider that applies a rule is
+// one of these; the rest are the framework's generic checks (length, one of, notBlank).
 type stringCheck struct {
 	summary string // diagnostic summary, e.g. "Invalid NATS subject"
 	desc    string // what a valid value is, for docs and language servers
@@ -130,4 +134,26 @@ func parseGoDuration(s string) (time.Duration, error) {
 func durationRangeDoc(b calloutconfig.Bounds, def time.Duration) string {
 	return fmt.Sprintf("Between `\"%s\"` and `\"%s\"`. Default `\"%s\"`.", calloutconfig.ShortDuration(b.Min),
 		calloutconfig.ShortDuration(b.Max), calloutconfig.ShortDuration(def))
+}
+
+// notBlank has no domain rule behind it, so it stays the framework's pattern check.
+func notBlank() validator.String {
+	return stringvalidator.RegexMatches(regexp.MustCompile(`\S`), "must not be empty or blank")
+}
+
+// validCABundle parses a CA bundle with the parser the callout and the resolver push use.
+func validCABundle() validator.String {
+	return checkString("Invalid CA bundle", "must be one or more PEM CERTIFICATE blocks",
+		func(s string) error { _, err := cabundle.Parse(s); return err })
+}
+
+// validURL applies one of the domain URL checks (natsjwt's operator and account server URLs,
+// resolver's server URLs) at plan time.
+func validURL(check func(string) error, desc string) validator.String {
+	return checkString("Invalid URL", "must be "+desc, check)
+}
+
+func validRoleName() validator.String {
+	return checkString("Invalid role name", "1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
+		natsjwt.ValidateRoleName)
 }
