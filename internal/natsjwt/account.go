@@ -166,6 +166,15 @@ type ValidateOptions struct {
 
 var tierPattern = regexp.MustCompile(`^R[1-5]$`)
 
+// ValidateTier checks the name of a JetStream tier. nats-server keys tiered limits by the
+// stream replica count, and a stream has at most five replicas, so only R1 to R5 can apply.
+func ValidateTier(name string) error {
+	if !tierPattern.MatchString(name) {
+		return fmt.Errorf("%q is not a tier; tiers are named after the stream replica count: R1, R2, R3, R4 or R5", name)
+	}
+	return nil
+}
+
 // Validate reports every problem of the spec at once, each as a FieldError naming the field
 // and how to fix it. When its own checks pass it also runs nats-io/jwt's validation of the
 // resulting claims, so nothing the library would refuse reaches signing.
@@ -268,8 +277,8 @@ func (j JetStreamSpec) validate(errs *fieldErrs) {
 	}
 	for _, name := range sortedKeys(j.Tiers) {
 		field := fmt.Sprintf("jetstream.tiers[%q]", name)
-		if !tierPattern.MatchString(name) {
-			errs.add(field, "%q is not a tier; tiers are named after the stream replica count: R1, R2, R3, R4 or R5", name)
+		if err := ValidateTier(name); err != nil {
+			errs.wrap(field, err)
 			continue
 		}
 		j.Tiers[name].validate(errs, field)

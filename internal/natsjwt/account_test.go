@@ -394,3 +394,16 @@ func BenchmarkSignAccount100Roles(b *testing.B) {
 		}
 	}
 }
+
+func TestValidateTier(t *testing.T) {
+	for _, name := range []string{"R1", "R2", "R3", "R4", "R5"} {
+		if err := ValidateTier(name); err != nil {
+			t.Errorf("ValidateTier(%q) = %v", name, err)
+		}
+	}
+	for _, name := range []string{"", "R0", "R6", "R10", "r1", " R1", "R1 "} {
+		if err := ValidateTier(name); err == nil || !strings.Contains(err.Error(), "R1, R2, R3, R4 or R5") {
+			t.Errorf("ValidateTier(%q) = %v, want the list of tiers", name, err)
+		}
+	}
+}

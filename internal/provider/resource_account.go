@@ -80,7 +80,7 @@ func accountResourceSchema() schema.Schema {
 		MarkdownDescription: "Limits per replication tier, keyed `R1` … `R5` (the stream replica count). Tiered and " +
 			"untiered limits are mutually exclusive: with `tiers`, leave the limits above unset.",
 		NestedObject: schema.NestedAttributeObject{Attributes: accountJetStreamLimitAttributes()},
-		Validators:   []validator.Map{mapvalidator.SizeAtLeast(1), mapvalidator.KeysAre(stringvalidator.RegexMatches(tierNamePattern, "must be R1, R2, R3, R4 or R5"))},
+		Validators:   []validator.Map{mapvalidator.SizeAtLeast(1), mapvalidator.KeysAre(validTier())},
 	}
 	roleAttrs := userLimitAttributes()
 	roleAttrs["name"] = schema.StringAttribute{

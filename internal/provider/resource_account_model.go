@@ -431,6 +431,3 @@ func accountAttrPath(field string) path.Path {
 	}
 	return p
 }
-
-// tierNamePattern matches JetStream tier names: the stream replica count, R1 to R5.
-var tierNamePattern = regexp.MustCompile(`^R[1-5]$`)

@@ -157,3 +157,7 @@ func validRoleName() validator.String {
 	return checkString("Invalid role name", "1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
 		natsjwt.ValidateRoleName)
 }
+
+func validTier() validator.String {
+	return checkString("Invalid JetStream tier", "must be R1, R2, R3, R4 or R5", natsjwt.ValidateTier)
+}
