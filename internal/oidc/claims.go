@@ -13,18 +13,22 @@ import (
 // and a float never silently truncates a timestamp.
 type claimSet map[string]any
 
-func decodeClaims(payload []byte) (claimSet, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
+func decodeClaims(payload []byte) (claimSet, error) { return decodeObject(payload, "payload") }
+
+// decodeObject reads exactly one JSON object; what names the input in refusals (a JWT's
+// payload, an introspection response's body).
+func decodeObject(data []byte, what string) (claimSet, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var c claimSet
 	if err := dec.Decode(&c); err != nil {
-		return nil, malformed("the payload is not a JSON object: %v", err)
+		return nil, malformed("the %s is not a JSON object: %v", what, err)
 	}
 	if c == nil {
-		return nil, malformed("the payload is JSON null, not a claims object")
+		return nil, malformed("the %s is JSON null, not a claims object", what)
 	}
 	if dec.More() {
-		return nil, malformed("the payload has data after the claims object")
+		return nil, malformed("the %s has data after the claims object", what)
 	}
 	return c, nil
 }

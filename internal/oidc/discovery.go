@@ -11,11 +11,14 @@ import (
 // DiscoveryDocument is the part of an OpenID Provider Configuration natsping relies on, plus
 // the raw document so callers can show or store what the issuer actually published.
 type DiscoveryDocument struct {
-	Issuer                           string   `json:"issuer"`
-	JWKSURI                          string   `json:"jwks_uri"`
-	TokenEndpoint                    string   `json:"token_endpoint,omitempty"`
-	AuthorizationEndpoint            string   `json:"authorization_endpoint,omitempty"`
-	UserinfoEndpoint                 string   `json:"userinfo_endpoint,omitempty"`
+	Issuer                string `json:"issuer"`
+	JWKSURI               string `json:"jwks_uri"`
+	TokenEndpoint         string `json:"token_endpoint,omitempty"`
+	AuthorizationEndpoint string `json:"authorization_endpoint,omitempty"`
+	UserinfoEndpoint      string `json:"userinfo_endpoint,omitempty"`
+	// IntrospectionEndpoint (RFC 8414 §2) is where opaque tokens are introspected; a trust
+	// that introspects without naming an endpoint uses this one.
+	IntrospectionEndpoint            string   `json:"introspection_endpoint,omitempty"`
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	ScopesSupported                  []string `json:"scopes_supported,omitempty"`
 	ClaimsSupported                  []string `json:"claims_supported,omitempty"`

@@ -34,4 +34,32 @@
 //   - The verification cache holds successes only, keyed by the token's SHA-256. A hit is
 //     re-checked against the clock and against the key set (a key dropped from the JWKS drops
 //     its cached tokens), and lives no longer than exp or the cache TTL.
+//
+// # Opaque tokens (RFC 7662)
+//
+// With an Introspector, a token that is not serialized like a JOSE object (two or four dots,
+// or JSON) is a reference token and is decided by the issuer's introspection endpoint; a
+// JOSE-shaped token never leaves the process, so a malformed JWT is refused as malformed and
+// costs the issuer nothing. A reference token must be 22–4096 RFC 6750 b64token characters
+// before it is sent (fewer cannot hold the 128 bits RFC 6749 §10.10 asks for).
+//
+//   - The answer passes the JWT policy: active must be the boolean true, then iss, aud, exp,
+//     nbf, iat, lifetime cap, scopes and groups as for a JWT, and the Identity's Claims are the
+//     answer's members without active. Two rules differ. A missing iss is the issuer's own: the
+//     answer comes from its endpoint, over TLS, to an authenticated client (PingFederate sends
+//     none). A missing iat (PingFederate again) makes the lifetime cap bound exp−now, the time
+//     anyone can still use the token. exp stays required. A token_type other than Bearer
+//     (DPoP) is refused: a NATS client cannot prove possession of a key.
+//   - Positive answers are cached by the token's SHA-256 until exp, bounded by entries and by
+//     response bytes, and reused without asking only for FreshFor (30 s by default): that is
+//     the revocation delay. Past it the issuer is asked again; the cached answer is served
+//     only when the endpoint cannot be asked (down, timing out, 401, a spent budget), until
+//     exp. active: false drops the entry and is never cached as positive.
+//   - Calls are rate-limited by two token buckets, one for tokens not cached and one for
+//     revalidations, so a flood of invented tokens (refused introspection_rate_limited) cannot
+//     keep a revoked token alive on its cached answer. One call per token runs at a time;
+//     after a failure the endpoint is left alone for a second (or its Retry-After) and new
+//     tokens are refused at once. Redirects are never followed, responses over 64 KiB or not
+//     application/json are refused, and no error carries the token, the client secret or the
+//     endpoint's error_description.
 package oidc

@@ -61,6 +61,20 @@ const (
 	// ReasonUnsupportedCritical is a token whose crit header names an extension this verifier
 	// does not process (RFC 7515 §4.1.11); it is not a bad signature, and audit lines say so.
 	ReasonUnsupportedCritical Reason = "unsupported_critical_header"
+
+	// ReasonTokenInactive is an opaque token the issuer's introspection endpoint calls not
+	// active (RFC 7662): revoked, expired or never issued.
+	ReasonTokenInactive Reason = "token_inactive"
+	// ReasonIntrospectionUnavailable is an opaque token nobody vouched for because the
+	// endpoint gave no usable answer (down, timed out, not an RFC 7662 response) and no
+	// cached answer was left; the token may well be fine.
+	ReasonIntrospectionUnavailable Reason = "introspection_unavailable"
+	// ReasonIntrospectionRejected is the endpoint refusing the callout's own client
+	// credentials (HTTP 401/403): a configuration problem, not a verdict on the token.
+	ReasonIntrospectionRejected Reason = "introspection_client_rejected"
+	// ReasonIntrospectionRateLimited is an opaque token not sent to the issuer because the
+	// call budget was spent (a flood of unknown tokens).
+	ReasonIntrospectionRateLimited Reason = "introspection_rate_limited"
 )
 
 // VerifyError is returned for every refused token.

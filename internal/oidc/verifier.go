@@ -39,6 +39,10 @@ type VerifierOptions struct {
 	CacheTTL time.Duration
 	// AcceptedTypes replaces DefaultAcceptedTypes; compared case-insensitively.
 	AcceptedTypes []string
+	// Introspector, when set, decides the tokens that are not JOSE-shaped (opaque reference
+	// tokens) by asking the issuer; its answers pass the same policy as a JWT's claims. Without
+	// one such tokens are malformed. It must speak for the policy's issuer.
+	Introspector *Introspector
 }
 
 // VerifierStats are counters for metrics.
@@ -46,6 +50,8 @@ type VerifierStats struct {
 	CacheHits    uint64
 	CacheMisses  uint64
 	CacheEntries int
+	// Introspection is the introspector's counters; zero without one.
+	Introspection IntrospectionStats
 }
 
 // Verifier checks tokens against one Policy and KeySet. It is safe for concurrent use.
@@ -59,6 +65,7 @@ type Verifier struct {
 	now       func() time.Time
 	cache     *tokenCache
 	cacheTTL  time.Duration
+	intro     *Introspector
 
 	hits, misses atomic.Uint64
 }
@@ -101,6 +108,9 @@ func NewVerifier(policy Policy, keys KeySet, opts VerifierOptions) (*Verifier, e
 	if opts.CacheSize < 0 {
 		errs = append(errs, fmt.Errorf("cache size must not be negative, got %d", opts.CacheSize))
 	}
+	if in := opts.Introspector; in != nil && in.Issuer() != policy.Issuer {
+		errs = append(errs, fmt.Errorf("the introspector speaks for issuer %q, but the policy trusts %q; build both from the same issuer", in.Issuer(), policy.Issuer))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -113,6 +123,7 @@ func NewVerifier(policy Policy, keys KeySet, opts VerifierOptions) (*Verifier, e
 		types:     opts.AcceptedTypes,
 		now:       opts.Now,
 		cacheTTL:  opts.CacheTTL,
+		intro:     opts.Introspector,
 	}
 	v.peeker, _ = keys.(peekingKeySet)
 	for _, a := range policy.Audiences {
@@ -142,6 +153,9 @@ func (v *Verifier) Stats() VerifierStats {
 	if v.cache != nil {
 		st.CacheEntries = v.cache.len()
 	}
+	if v.intro != nil {
+		st.Introspection = v.intro.Stats()
+	}
 	return st
 }
 
@@ -162,6 +176,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	}
 	hash := TokenHash(raw)
 	now := v.now()
+	if v.intro != nil && !isJOSEShaped(raw) {
+		return v.verifyOpaque(ctx, raw, hash, now)
+	}
 	if v.cache != nil {
 		if id, hit, err := v.fromCache(ctx, hash, now); hit {
 			v.hits.Add(1)
@@ -380,6 +397,14 @@ func (v *Verifier) checkValidity(nbf, exp, now time.Time) error {
 }
 
 func (v *Verifier) checkClaims(c claimSet, now time.Time) (*Identity, error) {
+	return v.checkClaimSet(c, now, false)
+}
+
+// checkClaimSet is the policy. introspected relaxes exactly one rule, for an RFC 7662 answer
+// without iat (PingFederate sends none): the lifetime cap then bounds what is left of the
+// token, exp−now, because the issuer vouched for it just now and nobody can use it longer
+// than that. exp stays required: an answer without it could be neither bounded nor cached.
+func (v *Verifier) checkClaimSet(c claimSet, now time.Time, introspected bool) (*Identity, error) {
 	if iss, _ := c["iss"].(string); iss != v.policy.Issuer {
 		return nil, &VerifyError{Reason: ReasonIssuer, Detail: fmt.Sprintf("iss %v is not the trusted issuer %q", describe(c["iss"]), v.policy.Issuer)}
 	}
@@ -404,22 +429,17 @@ func (v *Verifier) checkClaims(c claimSet, now time.Time) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !hasExp || !hasIat {
+	switch {
+	case introspected && !hasExp:
+		return nil, &VerifyError{Reason: ReasonMissingTimes, Detail: "the introspection answer has no exp, so the token's lifetime cannot be bounded"}
+	case !introspected && (!hasExp || !hasIat):
 		return nil, &VerifyError{Reason: ReasonMissingTimes, Detail: "exp and iat are both required, so the token's lifetime can be bounded"}
 	}
 	if err := v.checkValidity(nbf, exp, now); err != nil {
 		return nil, err
 	}
-	if now.Add(v.policy.ClockSkew).Before(iat) {
-		return nil, &VerifyError{Reason: ReasonIssuedInFuture,
-			Detail: fmt.Sprintf("issued at %s, after now (%s) plus skew %s", iat.Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.policy.ClockSkew)}
-	}
-	if exp.Before(iat) {
-		return nil, malformed("exp (%s) is before iat (%s)", exp.Format(time.RFC3339), iat.Format(time.RFC3339))
-	}
-	if life := exp.Sub(iat); life > v.policy.MaxTokenLifetime {
-		return nil, &VerifyError{Reason: ReasonLifetimeTooLong,
-			Detail: fmt.Sprintf("lifetime exp−iat is %s, above the policy maximum %s; shorten the token lifetime at the issuer", life, v.policy.MaxTokenLifetime)}
+	if err := v.checkLifetime(iat, hasIat, exp, now); err != nil {
+		return nil, err
 	}
 
 	scopes, err := c.scopes()
@@ -461,6 +481,30 @@ func (v *Verifier) checkClaims(c claimSet, now time.Time) (*Identity, error) {
 		Expiry:    exp,
 		ClientID:  clientID,
 	}, nil
+}
+
+// checkLifetime applies iat and the lifetime cap; without iat (introspection only, see
+// checkClaimSet) the cap bounds the remaining lifetime.
+func (v *Verifier) checkLifetime(iat time.Time, hasIat bool, exp, now time.Time) error {
+	if !hasIat {
+		if left := exp.Sub(now); left > v.policy.MaxTokenLifetime {
+			return &VerifyError{Reason: ReasonLifetimeTooLong,
+				Detail: fmt.Sprintf("the introspection answer has no iat and the token is valid for %s more, above the policy maximum lifetime %s; shorten the token lifetime at the issuer", left.Round(time.Second), v.policy.MaxTokenLifetime)}
+		}
+		return nil
+	}
+	if now.Add(v.policy.ClockSkew).Before(iat) {
+		return &VerifyError{Reason: ReasonIssuedInFuture,
+			Detail: fmt.Sprintf("issued at %s, after now (%s) plus skew %s", iat.Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.policy.ClockSkew)}
+	}
+	if exp.Before(iat) {
+		return malformed("exp (%s) is before iat (%s)", exp.Format(time.RFC3339), iat.Format(time.RFC3339))
+	}
+	if life := exp.Sub(iat); life > v.policy.MaxTokenLifetime {
+		return &VerifyError{Reason: ReasonLifetimeTooLong,
+			Detail: fmt.Sprintf("lifetime exp−iat is %s, above the policy maximum %s; shorten the token lifetime at the issuer", life, v.policy.MaxTokenLifetime)}
+	}
+	return nil
 }
 
 // cloneIdentity gives every caller its own slices, so one caller editing its Identity cannot
