@@ -20,7 +20,7 @@ import (
 // without waiting for either.
 type offsetClock struct{ skip atomic.Int64 }
 
-func (c *offsetClock) now() time.Time         { return time.Now().Add(time.Duration(c.skip.Load())) }
+func (c *offsetClock) now() time.Time          { return time.Now().Add(time.Duration(c.skip.Load())) }
 func (c *offsetClock) advance(d time.Duration) { c.skip.Add(int64(d)) }
 
 // introspectingIssuer is issuerFor(p) with introspection at endpoint, as a trust renders it.
