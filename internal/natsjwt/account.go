@@ -92,67 +92,9 @@ type ExternalAuth struct {
 	XKey string
 }
 
-// FieldError ties a problem to the configuration field it is about, named the way the
-// natsping_account resource names it ("limits.max_connections", "roles[2].name"); an empty
-// Field means the account as a whole.
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string {
-	if e.Field == "" {
-		return e.Err.Error()
-	}
-	return e.Field + ": " + e.Err.Error()
-}
-
-func (e *FieldError) Unwrap() error { return e.Err }
-
-// FieldErrors lists the FieldErrors inside an error returned by this package's validators.
-func FieldErrors(err error) []*FieldError {
-	if err == nil {
-		return nil
-	}
-	var out []*FieldError
-	var fe *FieldError
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			out = append(out, FieldErrors(e)...)
-		}
-		return out
-	}
-	if errors.As(err, &fe) {
-		return []*FieldError{fe}
-	}
-	return []*FieldError{{Err: err}}
-}
-
 // ErrExpired marks problems that are only problems because time has passed (an expiry in the
 // past, an expired activation token); callers may treat them differently for unchanged input.
 var ErrExpired = errors.New("expired")
-
-type fieldErrs []error
-
-func (f *fieldErrs) add(field string, format string, args ...any) {
-	*f = append(*f, &FieldError{Field: field, Err: fmt.Errorf(format, args...)})
-}
-
-func (f *fieldErrs) wrap(field string, err error) {
-	if err == nil {
-		return
-	}
-	for _, e := range splitJoined(err) {
-		*f = append(*f, &FieldError{Field: field, Err: e})
-	}
-}
-
-func splitJoined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
 
 // ValidateOptions say what is known while validating.
 type ValidateOptions struct {
@@ -181,19 +123,19 @@ func ValidateTier(name string) error {
 func (s AccountSpec) Validate(opts ValidateOptions) error {
 	var errs fieldErrs
 	if strings.TrimSpace(s.Name) == "" {
-		errs.add("name", "the account name is empty; give the account a name such as \"ORDERS\"")
+		errs.add(Field("name"), "the account name is empty; give the account a name such as \"ORDERS\"")
 	}
 	if len(s.Description) > jwt.MaxInfoLength {
-		errs.add("description", "is %d bytes long; keep it under %d bytes", len(s.Description), jwt.MaxInfoLength)
+		errs.add(Field("description"), "is %d bytes long; keep it under %d bytes", len(s.Description), jwt.MaxInfoLength)
 	}
 	if s.InfoURL != "" {
 		if u, err := url.Parse(s.InfoURL); err != nil || u.Scheme == "" || u.Host == "" {
-			errs.add("info_url", "%q is not an absolute URL; use a URL such as \"https://wiki.example.com/orders\"", s.InfoURL)
+			errs.add(Field("info_url"), "%q is not an absolute URL; use a URL such as \"https://wiki.example.com/orders\"", s.InfoURL)
 		}
 	}
 	validateTags(&errs, s.Tags)
 	if !s.Expires.IsZero() && !opts.Now.IsZero() && !s.Expires.After(opts.Now) {
-		errs.add("expires_at", "%s is not in the future (%w); set a later time or remove expires_at for a JWT that does not expire", s.Expires.Format(time.RFC3339), ErrExpired)
+		errs.add(Field("expires_at"), "%s is not in the future (%w); set a later time or remove expires_at for a JWT that does not expire", s.Expires.Format(time.RFC3339), ErrExpired)
 	}
 	s.Limits.validate(&errs)
 	if s.JetStream != nil {
@@ -203,11 +145,11 @@ func (s AccountSpec) Validate(opts ValidateOptions) error {
 	validateImports(&errs, s.Imports, opts)
 	roleKeys := validateRoles(&errs, s.Roles)
 	if name, clash := roleKeys[opts.AccountPublicKey]; clash && opts.AccountPublicKey != "" {
-		errs.add("roles", "role %q uses the account's own identity key; every role needs its own signing key", name)
+		errs.add(Field("roles"), "role %q uses the account's own identity key; every role needs its own signing key", name)
 	}
 	seen := map[string]bool{}
 	for i, k := range s.SigningKeys {
-		field := fmt.Sprintf("signing_keys[%d]", i)
+		field := Field("signing_keys").AtIndex(i)
 		if err := ValidatePublicKey(k, KindAccount); err != nil {
 			errs.wrap(field, err)
 			continue
@@ -222,7 +164,7 @@ func (s AccountSpec) Validate(opts ValidateOptions) error {
 		}
 		seen[k] = true
 	}
-	errs.wrap("default_permissions", s.DefaultPermissions.Validate(false))
+	errs.wrap(Field("default_permissions"), s.DefaultPermissions.Validate(false))
 	if s.Authorization != nil {
 		s.Authorization.validate(&errs)
 	}
@@ -237,46 +179,46 @@ func validateTags(errs *fieldErrs, tags []string) {
 	for _, t := range tags {
 		switch {
 		case strings.TrimSpace(t) == "":
-			errs.add("tags", "a tag is empty; remove it")
+			errs.add(Field("tags"), "a tag is empty; remove it")
 		case t != strings.ToLower(strings.TrimSpace(t)):
 			// NATS lower-cases tags when it stores them; accepting "Team:Blue" would make the
 			// state disagree with the JWT on every plan.
-			errs.add("tags", "tag %q has upper-case letters or surrounding spaces, which NATS folds away; write %q", t, strings.ToLower(strings.TrimSpace(t)))
+			errs.add(Field("tags"), "tag %q has upper-case letters or surrounding spaces, which NATS folds away; write %q", t, strings.ToLower(strings.TrimSpace(t)))
 		case seen[t]:
-			errs.add("tags", "tag %q is listed twice", t)
+			errs.add(Field("tags"), "tag %q is listed twice", t)
 		}
 		seen[t] = true
 	}
 }
 
-func checkLimit(errs *fieldErrs, field string, v *int64) {
+func checkLimit(errs *fieldErrs, field FieldPath, v *int64) {
 	if v != nil && *v < -1 {
 		errs.add(field, "is %d; use a positive number, 0 for none, or -1 (or leave it unset) for unlimited", *v)
 	}
 }
 
 func (l AccountLimits) validate(errs *fieldErrs) {
-	checkLimit(errs, "limits.max_connections", l.Conn)
-	checkLimit(errs, "limits.max_leaf_nodes", l.LeafNodeConn)
-	checkLimit(errs, "limits.max_subscriptions", l.Subs)
-	checkLimit(errs, "limits.max_data", l.Data)
-	checkLimit(errs, "limits.max_payload", l.Payload)
-	checkLimit(errs, "limits.max_imports", l.Imports)
-	checkLimit(errs, "limits.max_exports", l.Exports)
+	checkLimit(errs, Field("limits").AtName("max_connections"), l.Conn)
+	checkLimit(errs, Field("limits").AtName("max_leaf_nodes"), l.LeafNodeConn)
+	checkLimit(errs, Field("limits").AtName("max_subscriptions"), l.Subs)
+	checkLimit(errs, Field("limits").AtName("max_data"), l.Data)
+	checkLimit(errs, Field("limits").AtName("max_payload"), l.Payload)
+	checkLimit(errs, Field("limits").AtName("max_imports"), l.Imports)
+	checkLimit(errs, Field("limits").AtName("max_exports"), l.Exports)
 }
 
 func (j JetStreamSpec) validate(errs *fieldErrs) {
 	if len(j.Tiers) > 0 && j.JetStreamLimits.isSet() {
-		errs.add("jetstream", "sets both untiered limits and tiers, which nats-server treats as mutually exclusive; "+
+		errs.add(Field("jetstream"), "sets both untiered limits and tiers, which nats-server treats as mutually exclusive; "+
 			"move the limits into tiers (\"R1\", \"R3\", …) or remove tiers")
 		return
 	}
 	if len(j.Tiers) == 0 {
-		j.JetStreamLimits.validate(errs, "jetstream")
+		j.JetStreamLimits.validate(errs, Field("jetstream"))
 		return
 	}
 	for _, name := range sortedKeys(j.Tiers) {
-		field := fmt.Sprintf("jetstream.tiers[%q]", name)
+		field := Field("jetstream").AtName("tiers").AtKey(name)
 		if err := ValidateTier(name); err != nil {
 			errs.wrap(field, err)
 			continue
@@ -285,14 +227,14 @@ func (j JetStreamSpec) validate(errs *fieldErrs) {
 	}
 }
 
-func (l JetStreamLimits) validate(errs *fieldErrs, field string) {
-	checkLimit(errs, field+".memory_storage", l.MemoryStorage)
-	checkLimit(errs, field+".disk_storage", l.DiskStorage)
-	checkLimit(errs, field+".max_streams", l.Streams)
-	checkLimit(errs, field+".max_consumers", l.Consumer)
-	checkLimit(errs, field+".max_ack_pending", l.MaxAckPending)
-	checkLimit(errs, field+".memory_max_stream_bytes", l.MemoryMaxStreamBytes)
-	checkLimit(errs, field+".disk_max_stream_bytes", l.DiskMaxStreamBytes)
+func (l JetStreamLimits) validate(errs *fieldErrs, field FieldPath) {
+	checkLimit(errs, field.AtName("memory_storage"), l.MemoryStorage)
+	checkLimit(errs, field.AtName("disk_storage"), l.DiskStorage)
+	checkLimit(errs, field.AtName("max_streams"), l.Streams)
+	checkLimit(errs, field.AtName("max_consumers"), l.Consumer)
+	checkLimit(errs, field.AtName("max_ack_pending"), l.MaxAckPending)
+	checkLimit(errs, field.AtName("memory_max_stream_bytes"), l.MemoryMaxStreamBytes)
+	checkLimit(errs, field.AtName("disk_max_stream_bytes"), l.DiskMaxStreamBytes)
 	if isZero(l.MemoryStorage) && isZero(l.DiskStorage) {
 		errs.add(field, "memory_storage and disk_storage are both 0, which leaves JetStream disabled; "+
 			"allow some storage (-1 for unlimited), or remove the block to disable JetStream")
@@ -303,28 +245,28 @@ func isZero(v *int64) bool { return v != nil && *v == 0 }
 
 func (a ExternalAuth) validate(errs *fieldErrs) {
 	if len(a.AllowedAccounts) > 0 && len(a.AuthUsers) == 0 {
-		errs.add("authorization.allowed_accounts", "is set but auth_users is empty; nats-server only enables auth callout "+
+		errs.add(Field("authorization").AtName("allowed_accounts"), "is set but auth_users is empty; nats-server only enables auth callout "+
 			"with auth_users: list the callout service's user public key(s) there")
 	}
 	for _, u := range a.AuthUsers {
 		if err := ValidatePublicKey(u, KindUser); err != nil {
-			errs.wrap("authorization.auth_users", err)
+			errs.wrap(Field("authorization").AtName("auth_users"), err)
 		}
 	}
 	for _, acc := range a.AllowedAccounts {
 		if acc == jwt.AnyAccount {
 			if len(a.AllowedAccounts) > 1 {
-				errs.add("authorization.allowed_accounts", "%q (any account) cannot be combined with account keys; use either \"*\" alone or a list of accounts", jwt.AnyAccount)
+				errs.add(Field("authorization").AtName("allowed_accounts"), "%q (any account) cannot be combined with account keys; use either \"*\" alone or a list of accounts", jwt.AnyAccount)
 			}
 			continue
 		}
 		if err := ValidatePublicKey(acc, KindAccount); err != nil {
-			errs.wrap("authorization.allowed_accounts", fmt.Errorf("%w, or \"*\" for any account", err))
+			errs.wrap(Field("authorization").AtName("allowed_accounts"), fmt.Errorf("%w, or \"*\" for any account", err))
 		}
 	}
 	if a.XKey != "" {
 		if err := ValidatePublicKey(a.XKey, KindCurve); err != nil {
-			errs.wrap("authorization.xkey", err)
+			errs.wrap(Field("authorization").AtName("xkey"), err)
 		}
 	}
 }
@@ -392,7 +334,7 @@ func (s *AccountSpec) issueActivations(accountPublicKey string) error {
 		}
 		token, err := SignActivation(imp.ActivationSigner, ActivationSpec{Type: imp.Type, Subject: imp.Subject, Importer: accountPublicKey, Name: imp.Name})
 		if err != nil {
-			return &FieldError{Field: fmt.Sprintf("imports[%d].activation_signer", i), Err: err}
+			return &FieldError{Path: Field("imports").AtIndex(i).AtName("activation_signer"), Err: err}
 		}
 		imports[i].Token = token
 		imports[i].ActivationSigner = nil

@@ -290,7 +290,7 @@ func TestAccountSpec_validate(t *testing.T) {
 				t.Fatalf("no error, want %s: …%s…", tc.field, tc.want)
 			}
 			for _, fe := range FieldErrors(err) {
-				if fe.Field == tc.field && strings.Contains(fe.Err.Error(), tc.want) {
+				if fe.Path.String() == tc.field && strings.Contains(fe.Err.Error(), tc.want) {
 					return
 				}
 			}

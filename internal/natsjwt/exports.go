@@ -78,7 +78,7 @@ func exportType(kind string) jwt.ExportType {
 	}
 }
 
-func validKind(errs *fieldErrs, field, kind string) bool {
+func validKind(errs *fieldErrs, field FieldPath, kind string) bool {
 	if kind == KindStream || kind == KindService {
 		return true
 	}
@@ -89,38 +89,38 @@ func validKind(errs *fieldErrs, field, kind string) bool {
 func validateExports(errs *fieldErrs, exports []ExportSpec, limits AccountLimits) {
 	wildcardsOK := limits.WildcardExports == nil || *limits.WildcardExports
 	for i, e := range exports {
-		field := fmt.Sprintf("exports[%d]", i)
+		field := Field("exports").AtIndex(i)
 		before := len(*errs)
-		if !validKind(errs, field+".type", e.Type) {
+		if !validKind(errs, field.AtName("type"), e.Type) {
 			continue
 		}
 		if err := ValidateSubject(e.Subject, SubjectOptions{Wildcards: true}); err != nil {
-			errs.wrap(field+".subject", err)
+			errs.wrap(field.AtName("subject"), err)
 			continue
 		}
 		if !wildcardsOK && jwt.Subject(e.Subject).HasWildCards() {
-			errs.add(field+".subject", "%q has a wildcard but limits.allow_wildcard_exports is false; export literal subjects or allow wildcard exports", e.Subject)
+			errs.add(field.AtName("subject"), "%q has a wildcard but limits.allow_wildcard_exports is false; export literal subjects or allow wildcard exports", e.Subject)
 		}
 		if e.Type == KindStream {
 			if e.ResponseType != "" {
-				errs.add(field+".response_type", "is set on a stream export; only services answer requests, remove it or make the export a service")
+				errs.add(field.AtName("response_type"), "is set on a stream export; only services answer requests, remove it or make the export a service")
 			}
 			if e.ResponseThreshold != 0 {
-				errs.add(field+".response_threshold", "is set on a stream export; only services have a response threshold")
+				errs.add(field.AtName("response_threshold"), "is set on a stream export; only services have a response threshold")
 			}
 			if e.AllowTrace {
-				errs.add(field+".allow_trace", "is set on a stream export; nats-server only traces into service exports (set allow_trace on the stream import instead)")
+				errs.add(field.AtName("allow_trace"), "is set on a stream export; nats-server only traces into service exports (set allow_trace on the stream import instead)")
 			}
 		} else if e.ResponseType != "" && !contains(ResponseTypes, e.ResponseType) {
-			errs.add(field+".response_type", "%q is not a response type; use one of %s", e.ResponseType, strings.Join(ResponseTypes, ", "))
+			errs.add(field.AtName("response_type"), "%q is not a response type; use one of %s", e.ResponseType, strings.Join(ResponseTypes, ", "))
 		}
 		if e.ResponseThreshold < 0 {
-			errs.add(field+".response_threshold", "is negative; use a positive duration such as \"5s\"")
+			errs.add(field.AtName("response_threshold"), "is negative; use a positive duration such as \"5s\"")
 		}
 		if p := e.AccountTokenPosition; p > 0 {
 			tokens := strings.Split(e.Subject, ".")
 			if int(p) > len(tokens) || tokens[p-1] != "*" {
-				errs.add(field+".account_token_position", "%d does not point at a '*' token of %q; give the 1-based position of the '*' that stands for the importing account", p, e.Subject)
+				errs.add(field.AtName("account_token_position"), "%d does not point at a '*' token of %q; give the 1-based position of the '*' that stands for the importing account", p, e.Subject)
 			}
 		}
 		if len(*errs) > before {
@@ -137,37 +137,37 @@ func validateExports(errs *fieldErrs, exports []ExportSpec, limits AccountLimits
 
 func validateImports(errs *fieldErrs, imports []ImportSpec, opts ValidateOptions) {
 	for i, imp := range imports {
-		field := fmt.Sprintf("imports[%d]", i)
-		if !validKind(errs, field+".type", imp.Type) {
+		field := Field("imports").AtIndex(i)
+		if !validKind(errs, field.AtName("type"), imp.Type) {
 			continue
 		}
 		if imp.Account == "" {
-			errs.add(field+".account", "is empty; give the exporting account's public key (A…)")
+			errs.add(field.AtName("account"), "is empty; give the exporting account's public key (A…)")
 		} else if err := ValidatePublicKey(imp.Account, KindAccount); err != nil {
-			errs.wrap(field+".account", err)
+			errs.wrap(field.AtName("account"), err)
 		} else if imp.Account == opts.AccountPublicKey {
-			errs.add(field+".account", "is this account itself; an account imports only from other accounts")
+			errs.add(field.AtName("account"), "is this account itself; an account imports only from other accounts")
 		}
 		if err := ValidateSubject(imp.Subject, SubjectOptions{Wildcards: true}); err != nil {
-			errs.wrap(field+".subject", err)
+			errs.wrap(field.AtName("subject"), err)
 			continue
 		}
 		if imp.LocalSubject != "" {
 			vr := jwt.CreateValidationResults()
 			jwt.RenamingSubject(imp.LocalSubject).Validate(jwt.Subject(imp.Subject), vr)
 			for _, err := range vr.Errors() {
-				errs.wrap(field+".local_subject", fmt.Errorf("%q: %w; a local subject keeps the subject's shape and may use $1, $2 for its '*' tokens", imp.LocalSubject, err))
+				errs.wrap(field.AtName("local_subject"), fmt.Errorf("%q: %w; a local subject keeps the subject's shape and may use $1, $2 for its '*' tokens", imp.LocalSubject, err))
 			}
 		}
 		if imp.Share && imp.Type != KindService {
-			errs.add(field+".share", "is set on a stream import; sharing client info is for service imports only")
+			errs.add(field.AtName("share"), "is set on a stream import; sharing client info is for service imports only")
 		}
 		if imp.AllowTrace && imp.Type != KindStream {
-			errs.add(field+".allow_trace", "is set on a service import; nats-server traces into stream imports only (set allow_trace on the service export instead)")
+			errs.add(field.AtName("allow_trace"), "is set on a service import; nats-server traces into stream imports only (set allow_trace on the service export instead)")
 		}
 		if imp.Token != "" {
 			if err := checkActivation(imp, opts); err != nil {
-				errs.wrap(field+".token", err)
+				errs.wrap(field.AtName("token"), err)
 			}
 		}
 		if a := imp.ActivationSigner; a != nil {
@@ -177,11 +177,11 @@ func validateImports(errs *fieldErrs, imports []ImportSpec, opts ValidateOptions
 			}
 			switch {
 			case imp.Token != "":
-				errs.add(field+".activation_signer", "is set together with token; give either the exporter's token or its signer, not both")
+				errs.add(field.AtName("activation_signer"), "is set together with token; give either the exporter's token or its signer, not both")
 			case a.Kind != KindAccount || a.Role != "":
-				errs.add(field+".activation_signer", "must be the exporting account's signer output (or its SA… seed); roles and other keys cannot issue activation tokens")
+				errs.add(field.AtName("activation_signer"), "must be the exporting account's signer output (or its SA… seed); roles and other keys cannot issue activation tokens")
 			case imp.Account != "" && owner != imp.Account:
-				errs.add(field+".activation_signer", "belongs to account %s but the import is from %s; pass the signer of the exporting account", owner, imp.Account)
+				errs.add(field.AtName("activation_signer"), "belongs to account %s but the import is from %s; pass the signer of the exporting account", owner, imp.Account)
 			}
 		}
 	}
@@ -322,19 +322,19 @@ func SignActivation(exporter *Signer, spec ActivationSpec) (string, error) {
 		return "", fmt.Errorf("role %q signs users only; sign activation tokens with the account's signer output", exporter.Role)
 	}
 	var errs fieldErrs
-	validKind(&errs, "type", spec.Type)
+	validKind(&errs, Field("type"), spec.Type)
 	if err := ValidateSubject(spec.Subject, SubjectOptions{Wildcards: true}); err != nil {
-		errs.wrap("subject", err)
+		errs.wrap(Field("subject"), err)
 	}
 	if err := ValidatePublicKey(spec.Importer, KindAccount); err != nil {
-		errs.wrap("importer", err)
+		errs.wrap(Field("importer"), err)
 	}
 	owner := exporter.Owner
 	if owner == "" {
 		owner = exporter.PublicKey
 	}
 	if spec.Importer == owner {
-		errs.add("importer", "is the exporting account itself; activation tokens are for other accounts")
+		errs.add(Field("importer"), "is the exporting account itself; activation tokens are for other accounts")
 	}
 	if len(errs) > 0 {
 		return "", errors.Join(errs...)

@@ -121,7 +121,7 @@ func TestImportToken(t *testing.T) {
 				return
 			}
 			fes := FieldErrors(err)
-			if len(fes) == 0 || fes[0].Field != "imports[0].token" || !strings.Contains(err.Error(), tc.wantErr) {
+			if len(fes) == 0 || fes[0].Path.String() != "imports[0].token" || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("err = %v, want imports[0].token: …%s…", err, tc.wantErr)
 			}
 		})
@@ -174,7 +174,7 @@ func TestSignAccount_activationSigner(t *testing.T) {
 			fes := FieldErrors(err)
 			found := false
 			for _, fe := range fes {
-				found = found || (fe.Field == "imports[0].activation_signer" && strings.Contains(fe.Err.Error(), tc.want))
+				found = found || (fe.Path.String() == "imports[0].activation_signer" && strings.Contains(fe.Err.Error(), tc.want))
 			}
 			if !found {
 				t.Errorf("err = %v, want imports[0].activation_signer: …%s…", err, tc.want)

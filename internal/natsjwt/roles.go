@@ -34,16 +34,16 @@ func validateRoles(errs *fieldErrs, roles []RoleSpec) map[string]string {
 	byName := map[string]int{}
 	byKey := map[string]string{}
 	for i, r := range roles {
-		field := fmt.Sprintf("roles[%d]", i)
+		field := Field("roles").AtIndex(i)
 		if err := ValidateRoleName(r.Name); err != nil {
-			errs.wrap(field+".name", err)
+			errs.wrap(field.AtName("name"), err)
 		} else if first, dup := byName[r.Name]; dup {
-			errs.add(field+".name", "role %q is already defined at roles[%d]; role names must be unique within an account (rename or merge one of them)", r.Name, first)
+			errs.add(field.AtName("name"), "role %q is already defined at roles[%d]; role names must be unique within an account (rename or merge one of them)", r.Name, first)
 		} else {
 			byName[r.Name] = i
 		}
 		if len(r.Description) > jwt.MaxInfoLength {
-			errs.add(field+".description", "is %d bytes long; keep it under %d bytes", len(r.Description), jwt.MaxInfoLength)
+			errs.add(field.AtName("description"), "is %d bytes long; keep it under %d bytes", len(r.Description), jwt.MaxInfoLength)
 		}
 		if err := ValidatePublicKey(r.PublicKey, KindAccount); err != nil {
 			errs.wrap(field, fmt.Errorf("role key: %w", err))
@@ -52,7 +52,7 @@ func validateRoles(errs *fieldErrs, roles []RoleSpec) map[string]string {
 		} else {
 			byKey[r.PublicKey] = r.Name
 		}
-		errs.wrap(field+".permissions", r.Permissions.Validate(true))
+		errs.wrap(field.AtName("permissions"), r.Permissions.Validate(true))
 		errs.wrap(field, r.Limits.Validate())
 	}
 	return byKey

@@ -3,9 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
@@ -177,14 +174,14 @@ func (b *accountSpecBuilder) object(top string, v types.Object, target any) bool
 	return !b.diags.HasError()
 }
 
-func (b *accountSpecBuilder) duration(top, field string, v types.String) time.Duration {
+func (b *accountSpecBuilder) duration(top string, field path.Path, v types.String) time.Duration {
 	s := b.str(top, v)
 	if s == "" {
 		return 0
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		b.diags.AddAttributeError(accountAttrPath(field), "Invalid duration", fmt.Sprintf("%q is not a Go duration such as \"5s\": %v", s, err))
+		b.diags.AddAttributeError(field, "Invalid duration", fmt.Sprintf("%q is not a Go duration such as \"5s\": %v", s, err))
 	}
 	return d
 }
@@ -260,7 +257,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 			Description:          b.str("exports", e.Description),
 			TokenRequired:        e.TokenRequired.ValueBool(),
 			ResponseType:         b.str("exports", e.ResponseType),
-			ResponseThreshold:    b.duration("exports", fmt.Sprintf("exports[%d].response_threshold", i), e.ResponseThreshold),
+			ResponseThreshold:    b.duration("exports", path.Root("exports").AtListIndex(i).AtName("response_threshold"), e.ResponseThreshold),
 			AccountTokenPosition: uint(max(e.AccountTokenPosition.ValueInt64(), 0)),
 			Advertise:            e.Advertise.ValueBool(),
 			AllowTrace:           e.AllowTrace.ValueBool(),
@@ -353,7 +350,7 @@ var accountDependsOn = map[string][]string{
 // dropping complaints that stem from values not known yet (they are checked again at apply).
 func addAccountValidationErrors(diags *diag.Diagnostics, err error, unknown map[string]bool, warnOnly func(*natsjwt.FieldError) bool) {
 	for _, fe := range natsjwt.FieldErrors(err) {
-		top := accountTopField(fe.Field)
+		top := accountTopField(fe.Path)
 		if top == "" && len(unknown) > 0 {
 			continue
 		}
@@ -365,69 +362,55 @@ func addAccountValidationErrors(diags *diag.Diagnostics, err error, unknown map[
 			continue
 		}
 		summary := "Invalid account"
-		if fe.Field != "" {
-			summary = "Invalid " + fe.Field
+		if len(fe.Path) > 0 {
+			summary = "Invalid " + fe.Path.String()
 		}
 		// The field is in the summary: Terraform cannot always point into nested values.
 		detail := fe.Err.Error()
 		switch {
 		case warnOnly != nil && warnOnly(fe):
-			diags.AddAttributeWarning(accountAttrPath(fe.Field), summary, detail)
-		case fe.Field == "":
+			diags.AddAttributeWarning(accountAttrPath(fe.Path), summary, detail)
+		case len(fe.Path) == 0:
 			diags.AddError(summary, detail)
 		default:
-			diags.AddAttributeError(accountAttrPath(fe.Field), summary, detail)
+			diags.AddAttributeError(accountAttrPath(fe.Path), summary, detail)
 		}
 	}
 }
 
-func accountTopField(field string) string {
-	if i := strings.IndexAny(field, ".["); i >= 0 {
-		return field[:i]
+// accountTopField is the top-level attribute a natsjwt field belongs to, "" for the account.
+func accountTopField(field natsjwt.FieldPath) string {
+	if len(field) == 0 {
+		return ""
 	}
-	return field
+	return field[0].Name
 }
-
-var (
-	accountFieldSegment = regexp.MustCompile(`^([a-z_]+)((?:\[[^\]]+\])*)$`)
-	accountFieldIndex   = regexp.MustCompile(`\[([^\]]+)\]`)
-)
 
 // accountSetAttributes are addressed by value, not index, so a path stops at the set.
 var accountSetAttributes = map[string]bool{"tags": true, "signing_keys": true, "auth_users": true, "allowed_accounts": true}
 
-// accountAttrPath turns a natsjwt field name ("imports[2].token", `jetstream.tiers["R3"]`)
-// into the attribute path Terraform shows next to the error.
-func accountAttrPath(field string) path.Path {
-	if field == "" {
+// accountAttrPath turns a natsjwt field path into the attribute path Terraform shows next to
+// the error.
+func accountAttrPath(field natsjwt.FieldPath) path.Path {
+	if len(field) == 0 || field[0].Kind != natsjwt.StepName {
 		return path.Empty()
 	}
-	var p path.Path
-	first := true
-	for _, seg := range strings.Split(field, ".") {
-		m := accountFieldSegment.FindStringSubmatch(seg)
-		if m == nil {
-			break
-		}
-		if first {
-			p = path.Root(m[1])
-			first = false
-		} else {
-			p = p.AtName(m[1])
-		}
-		if accountSetAttributes[m[1]] {
-			return p
-		}
-		for _, idx := range accountFieldIndex.FindAllStringSubmatch(m[2], -1) {
-			if n, err := strconv.Atoi(idx[1]); err == nil {
-				p = p.AtListIndex(n)
-			} else if key, err := strconv.Unquote(idx[1]); err == nil {
-				p = p.AtMapKey(key)
+	p := path.Root(field[0].Name)
+	if accountSetAttributes[field[0].Name] {
+		return p
+	}
+	for _, step := range field[1:] {
+		switch step.Kind {
+		case natsjwt.StepName:
+			p = p.AtName(step.Name)
+			if accountSetAttributes[step.Name] {
+				return p
 			}
+		case natsjwt.StepIndex:
+			p = p.AtListIndex(step.Index)
+		case natsjwt.StepKey:
+			p = p.AtMapKey(step.Name)
 		}
-	}
-	if first {
-		return path.Empty()
 	}
 	return p
 }

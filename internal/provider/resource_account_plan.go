@@ -130,7 +130,7 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		if state == nil || !errors.Is(fe, natsjwt.ErrExpired) {
 			return false
 		}
-		switch accountTopField(fe.Field) {
+		switch accountTopField(fe.Path) {
 		case "expires_at":
 			return state.ExpiresAt.Equal(plan.ExpiresAt)
 		case "imports":

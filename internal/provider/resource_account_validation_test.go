@@ -111,20 +111,25 @@ func TestAccAccount_expiryPassesAfterApply(t *testing.T) {
 
 func TestAccountAttrPath(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ field, want string }{
-		{"name", "name"},
-		{"limits.max_connections", "limits.max_connections"},
-		{"imports[2].token", "imports[2].token"},
-		{`jetstream.tiers["R3"].max_streams`, `jetstream.tiers["R3"].max_streams`},
-		{"signing_keys[1]", "signing_keys"},
-		{"authorization.auth_users", "authorization.auth_users"},
-		{"", ""},
+	f := natsjwt.Field
+	tests := []struct {
+		field natsjwt.FieldPath
+		want  string
+	}{
+		{f("name"), "name"},
+		{f("limits").AtName("max_connections"), "limits.max_connections"},
+		{f("imports").AtIndex(2).AtName("token"), "imports[2].token"},
+		{f("jetstream").AtName("tiers").AtKey("R3").AtName("max_streams"), `jetstream.tiers["R3"].max_streams`},
+		{f("jetstream").AtName("tiers").AtKey("R.3"), `jetstream.tiers["R.3"]`},
+		{f("signing_keys").AtIndex(1), "signing_keys"},
+		{f("authorization").AtName("auth_users"), "authorization.auth_users"},
+		{nil, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.field, func(t *testing.T) {
+		t.Run(tt.field.String(), func(t *testing.T) {
 			t.Parallel()
 			if got := accountAttrPath(tt.field).String(); got != tt.want {
-				t.Errorf("accountAttrPath(%q) = %q, want %q", tt.field, got, tt.want)
+				t.Errorf("accountAttrPath(%s) = %q, want %q", tt.field, got, tt.want)
 			}
 		})
 	}
