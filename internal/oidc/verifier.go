@@ -166,7 +166,8 @@ func TokenHash(raw string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Verify checks raw and returns who it identifies. Every refusal is a *VerifyError.
+// Verify checks raw and returns who it identifies. Every refusal is a *VerifyError. With an
+// Introspector, a token not serialized like JOSE is introspected instead (see isJOSEShaped).
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if raw == "" {
 		return nil, malformed("the token is empty")
