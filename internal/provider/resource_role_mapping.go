@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -39,11 +41,15 @@ type roleMappingModel struct {
 	MaxSession             types.String `tfsdk:"max_session"`
 	AllowedConnectionTypes types.Set    `tfsdk:"allowed_connection_types"`
 	Tags                   types.Set    `tfsdk:"tags"`
+	ClientIDs              types.Set    `tfsdk:"client_ids"`
+	Scopes                 types.Set    `tfsdk:"scopes"`
+	Claims                 types.Map    `tfsdk:"claims"`
 
-	Account        types.String `tfsdk:"account"`
-	Role           types.String `tfsdk:"role"`
-	ResolvedGroups types.List   `tfsdk:"resolved_groups"`
-	Rule           types.String `tfsdk:"rule"`
+	Account         types.String `tfsdk:"account"`
+	Role            types.String `tfsdk:"role"`
+	ResolvedGroups  types.List   `tfsdk:"resolved_groups"`
+	ResolvedClients types.List   `tfsdk:"resolved_clients"`
+	Rule            types.String `tfsdk:"rule"`
 }
 
 // resolvedGroupAttrTypes is one element of resolved_groups.
@@ -63,12 +69,18 @@ func (r *roleMappingResource) Configure(_ context.Context, req resource.Configur
 
 func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Grants one role of one NATS account to members of Ping groups. The auth callout signs each " +
-			"admitted person's user JWT with the role's scoped signing key, so nats-server applies the role's template " +
+		MarkdownDescription: "Grants one role of one NATS account to the holders of Ping tokens that meet its " +
+			"conditions: membership of one of its `groups`, one of its `client_ids` (services with client-credentials " +
+			"tokens, or the application a person signed in through), all of its `scopes`, and every `claims` " +
+			"condition (e.g. `acr` for step-up). Every condition given must hold; at least one is required. A token " +
+			"without `sub` (a service) is admitted only by a mapping that lists its client id. The auth callout signs " +
+			"each admitted user JWT with the role's scoped signing key, so nats-server applies the role's template " +
 			"from the account JWT and nothing else.\n\n" +
 			"With the provider's `pingone` block configured, every group is looked up in PingOne **while planning**: " +
 			"an unknown group is an error, and a group renamed or deleted since the last apply shows as a planned " +
-			"update of `resolved_groups` and `rule`, with a warning naming the group. Without it nothing is checked: " +
+			"update of `resolved_groups` and `rule`, with a warning naming the group. Client ids are looked up the " +
+			"same way (PingOne applications): unknown is an error, a deleted application shows in `resolved_clients`. " +
+			"Without it nothing is checked: " +
 			"values shaped like a UUID are matched as group ids, all others as group names.\n\n" +
 			"The mapping is handed to `natsping_trust.role_mappings` through `rule`, which contains the role's signing " +
 			"seed: protect the state.",
@@ -94,8 +106,8 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 			},
 			"groups": schema.SetAttribute{
 				ElementType: types.StringType,
-				Required:    true,
-				MarkdownDescription: "Ping group names or ids (at least one). A person in any of them gets the role. " +
+				Optional:    true,
+				MarkdownDescription: "Ping group names or ids. A person in any of them meets this condition. " +
 					"Names must match exactly, including case, as they appear in the token's groups claim.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
@@ -144,6 +156,46 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 							return err
 						}))},
 			},
+			"client_ids": schema.SetAttribute{
+				ElementType: types.StringType,
+				Optional:    true,
+				MarkdownDescription: "OAuth client ids (PingOne application ids, PingFederate client ids). A token " +
+					"whose `client_id` is one of them meets this condition. With PingOne configured an application " +
+					"name is accepted too and resolved to its id. Services (client-credentials tokens, no `sub`) are " +
+					"tagged `ping-client:<client id>` for role templates.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
+					// Names (PingOne only) may hold spaces; the resolved id is checked with
+					// calloutconfig.CheckClientID when the rule is rendered.
+					checkString("Invalid client id", "must be a client id or application name without leading or "+
+						"trailing spaces", func(v string) error {
+						if v == "" || strings.TrimSpace(v) != v {
+							return fmt.Errorf("client id %q is empty or starts or ends with spaces; client ids are matched exactly", v)
+						}
+						return nil
+					}))},
+			},
+			"scopes": schema.SetAttribute{
+				ElementType: types.StringType,
+				Optional:    true,
+				MarkdownDescription: "Scopes the token must all carry (`scope` or `scp`), on top of the trust's " +
+					"`required_scopes`.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(
+					checkString("Invalid scope", "must be a scope token (no spaces or quotes)", calloutconfig.CheckScope))},
+			},
+			"claims": schema.MapAttribute{
+				ElementType: types.SetType{ElemType: types.StringType},
+				Optional:    true,
+				MarkdownDescription: "Conditions on other claims: a claim name or dot path → accepted values, e.g. " +
+					"`{ acr = [\"Multi_Factor\"] }` or `{ amr = [\"mfa\"] }`. A string claim must equal a value, a " +
+					"string array claim must contain one, any other JSON value must equal a value as compact JSON " +
+					"(`\"3\"`, `\"true\"`). An absent claim never meets the condition. `iss`, `aud`, `exp`, `iat`, " +
+					"`nbf`, `jti`, `client_id`, `scope` and `scp` are refused: the trust's policy or another condition " +
+					"owns them.",
+				Validators: []validator.Map{mapvalidator.SizeAtLeast(1), mapvalidator.KeysAre(
+					checkString("Invalid claim condition", "must be a claim name or dot path", func(p string) error {
+						return calloutconfig.CheckClaimCondition(calloutconfig.ClaimCondition{Path: p, Values: []string{"x"}}, "")
+					}))},
+			},
 			"account": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Public key (`A…`) of the target account, taken from `signer` while planning.",
@@ -161,6 +213,17 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 					"value": schema.StringAttribute{Computed: true, MarkdownDescription: "The entry of `groups`."},
 					"name":  schema.StringAttribute{Computed: true, MarkdownDescription: "Group name matched in tokens, or null."},
 					"id":    schema.StringAttribute{Computed: true, MarkdownDescription: "Group id matched in tokens, or null."},
+				}},
+			},
+			"resolved_clients": schema.ListNestedAttribute{
+				Computed: true,
+				MarkdownDescription: "Each entry of `client_ids` as the callout matches it, sorted by `value`. With " +
+					"PingOne configured `name` is the application's name; an application deleted in PingOne keeps only " +
+					"its old `id` and a null `name`, and the plan says so.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"value": schema.StringAttribute{Computed: true, MarkdownDescription: "The entry of `client_ids`."},
+					"id":    schema.StringAttribute{Computed: true, MarkdownDescription: "Client id matched in tokens."},
+					"name":  schema.StringAttribute{Computed: true, MarkdownDescription: "Application name in PingOne, or null."},
 				}},
 			},
 			"rule": schema.StringAttribute{

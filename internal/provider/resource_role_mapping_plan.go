@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -15,14 +18,23 @@ import (
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 )
 
-// ValidateConfig refuses signers that carry no role, so `validate` already reports them.
+// ValidateConfig refuses signers that carry no role and mappings without a condition, so
+// `validate` already reports them.
 func (r *roleMappingResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var signer types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("signer"), &signer)...)
-	if signer.IsNull() || signer.IsUnknown() {
+	var m roleMappingModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	roleSigner(signer.ValueString(), &resp.Diagnostics)
+	if !m.Signer.IsNull() && !m.Signer.IsUnknown() {
+		roleSigner(m.Signer.ValueString(), &resp.Diagnostics)
+	}
+	conditions := []attr.Value{m.Groups, m.ClientIDs, m.Scopes, m.Claims}
+	if !slices.ContainsFunc(conditions, func(v attr.Value) bool { return !v.IsNull() }) {
+		resp.Diagnostics.AddAttributeError(path.Root("groups"), "No condition",
+			"A role mapping needs at least one condition: groups, client_ids, scopes or claims. A mapping without one "+
+				"would grant the role to every token the trust accepts.")
+	}
 }
 
 // roleSigner parses a signer and insists that it is a role. The message describes what was
@@ -97,8 +109,31 @@ func (r *roleMappingResource) compute(ctx context.Context, m, state *roleMapping
 		}
 	}
 
-	if signer == nil || m.ResolvedGroups.IsUnknown() || m.Name.IsUnknown() || m.AccountName.IsUnknown() ||
-		m.Priority.IsUnknown() || m.MaxSession.IsUnknown() || m.AllowedConnectionTypes.IsUnknown() || m.Tags.IsUnknown() {
+	clientType := types.ObjectType{AttrTypes: resolvedClientAttrTypes}
+	switch {
+	case m.ClientIDs.IsNull():
+		m.ResolvedClients = types.ListNull(clientType)
+	case planning || m.ResolvedClients.IsUnknown() || m.ResolvedClients.IsNull():
+		ids, known := sortedKnownStrings(ctx, m.ClientIDs, diags)
+		if !known {
+			m.ResolvedClients = types.ListUnknown(clientType)
+			break
+		}
+		var prior []resolvedClient
+		if state != nil {
+			prior = resolvedClientsFrom(state.ResolvedClients)
+		}
+		resolved := r.resolveClients(ctx, ids, prior, diags)
+		if diags.HasError() {
+			return
+		}
+		m.ResolvedClients = resolvedClientsValue(resolved)
+	}
+
+	if signer == nil || m.ResolvedGroups.IsUnknown() || m.ResolvedClients.IsUnknown() || m.Name.IsUnknown() ||
+		m.AccountName.IsUnknown() || m.Priority.IsUnknown() || m.MaxSession.IsUnknown() ||
+		m.AllowedConnectionTypes.IsUnknown() || m.Tags.IsUnknown() || !valueFullyKnown(ctx, m.Scopes) ||
+		!valueFullyKnown(ctx, m.Claims) {
 		m.Rule = types.StringUnknown()
 		return
 	}
@@ -137,6 +172,27 @@ func (m *roleMappingModel) rule(ctx context.Context, signer *natsjwt.Signer) (st
 	}
 	for _, g := range resolvedGroupsFrom(m.ResolvedGroups) {
 		mapping.Groups = append(mapping.Groups, calloutconfig.Group{Name: g.Name, ID: g.ID})
+	}
+	ids := map[string]bool{}
+	for _, c := range resolvedClientsFrom(m.ResolvedClients) {
+		ids[c.ID] = true
+	}
+	for id := range ids {
+		mapping.ClientIDs = append(mapping.ClientIDs, id)
+	}
+	slices.Sort(mapping.ClientIDs)
+	mapping.Scopes, _ = sortedKnownStrings(ctx, m.Scopes, &diags)
+	if !m.Claims.IsNull() {
+		var claims map[string][]string
+		diags.Append(m.Claims.ElementsAs(ctx, &claims, false)...)
+		for _, p := range slices.Sorted(maps.Keys(claims)) {
+			values := slices.Clone(claims[p])
+			slices.Sort(values)
+			mapping.Claims = append(mapping.Claims, calloutconfig.ClaimCondition{Path: p, Values: slices.Compact(values)})
+		}
+	}
+	if diags.HasError() {
+		return "", fmt.Errorf("reading conditions: %v", diags)
 	}
 	// The callout refuses a document with a mapping that breaks a rule, so refuse it here first.
 	if err := mapping.Validate(); err != nil {

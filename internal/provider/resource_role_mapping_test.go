@@ -317,3 +317,158 @@ func TestResolveWithPingOne(t *testing.T) {
 		})
 	}
 }
+
+// servicesMappingConfig is a mapping for services (no groups): client ids, scopes and a claim
+// condition.
+func servicesMappingConfig(roleSigner, clientIDs string) string {
+	return fmt.Sprintf(`
+resource "natsping_role_mapping" "m" {
+  name       = "orders-services"
+  signer     = %q
+  client_ids = %s
+  scopes     = ["nats:publish"]
+  claims     = { "env" = ["prod", "staging"], "acr" = ["Multi_Factor"] }
+}
+`, roleSigner, clientIDs)
+}
+
+func TestAccRoleMapping_conditions(t *testing.T) {
+	o := newTrustOffline(t)
+	const svc = "8f1c2d3e-0000-4000-8000-00000000c11e"
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: servicesMappingConfig(o.roleSigner, fmt.Sprintf(`[%q]`, svc)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(mappingRes, tfjsonpath.New("resolved_clients"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectExact(map[string]knownvalue.Check{"value": knownvalue.StringExact(svc),
+							"id": knownvalue.StringExact(svc), "name": knownvalue.Null()}),
+					})),
+				}, PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingRes, tfjsonpath.New("rule"), mappingRule(func(m calloutconfig.Mapping) error {
+						want := []calloutconfig.ClaimCondition{{Path: "acr", Values: []string{"Multi_Factor"}}, {Path: "env", Values: []string{"prod", "staging"}}}
+						if len(m.Groups) != 0 || fmt.Sprint(m.ClientIDs) != fmt.Sprint([]string{svc}) ||
+							fmt.Sprint(m.Scopes) != "[nats:publish]" || fmt.Sprint(m.Claims) != fmt.Sprint(want) {
+							return fmt.Errorf("rule %+v", m)
+						}
+						return m.Validate()
+					})),
+				},
+			},
+			{
+				// Groups and conditions together: every condition renders, sorted.
+				Config: strings.Replace(servicesMappingConfig(o.roleSigner, fmt.Sprintf(`[%q]`, svc)), "scopes", `groups     = ["Readers"]`+"\n  scopes", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(mappingRes, plancheck.ResourceActionUpdate),
+				}, PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingRes, tfjsonpath.New("rule"), mappingRule(func(m calloutconfig.Mapping) error {
+						if fmt.Sprint(m.Groups) != fmt.Sprint([]calloutconfig.Group{{Name: "Readers"}}) || len(m.ClientIDs) != 1 {
+							return fmt.Errorf("rule %+v", m)
+						}
+						return nil
+					})),
+				},
+			},
+		},
+	})
+}
+
+func TestAccRoleMapping_conditionErrors(t *testing.T) {
+	o := newTrustOffline(t)
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+resource "natsping_role_mapping" "m" {
+  name   = "nothing"
+  signer = %q
+}
+`, o.roleSigner),
+				ExpectError: regexp.MustCompile(`(?s)No condition.*at least one condition`),
+			},
+			{
+				// Offline, a value is the client id itself, so one with a space can never match.
+				Config:      servicesMappingConfig(o.roleSigner, `["svc a"]`),
+				ExpectError: regexp.MustCompile(`(?s)client id "svc a" contains a space`),
+			},
+			{
+				Config:      servicesMappingConfig(o.roleSigner, `[" svc"]`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid client id.*starts or ends with spaces`),
+			},
+			{
+				Config:      strings.Replace(servicesMappingConfig(o.roleSigner, `["svc"]`), `"env"`, `"exp"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)Invalid claim condition.*token policy`),
+			},
+		},
+	})
+}
+
+// TestAccRoleMapping_clientDrift: with PingOne configured, client ids are applications looked
+// up while planning; a name resolves to the id tokens carry, an unknown one is an error, and a
+// deleted application shows as a planned update that keeps only the dead id.
+func TestAccRoleMapping_clientDrift(t *testing.T) {
+	srv := pingonetest.New(pingonetest.Options{Groups: pingonetest.DefaultGroups()})
+	t.Cleanup(srv.Close)
+	testAccTrustPingOne(t, srv)
+	o := newTrustOffline(t)
+	app := srv.AddApplication(pingonetest.Application{ID: "8f1c2d3e-0000-4000-8000-00000000c11e", Name: "Orders Service", Type: "WORKER"})
+	config := testAccPingOneProviderConfig(srv, "") + servicesMappingConfig(o.roleSigner, fmt.Sprintf(`[%q]`, app.ID))
+	clients := tfjsonpath.New("resolved_clients")
+	entry := func(value, id, name string) knownvalue.Check {
+		nameCheck := knownvalue.Check(knownvalue.Null())
+		if name != "" {
+			nameCheck = knownvalue.StringExact(name)
+		}
+		return knownvalue.ObjectExact(map[string]knownvalue.Check{"value": knownvalue.StringExact(value), "id": knownvalue.StringExact(id), "name": nameCheck})
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(mappingRes, clients, knownvalue.ListExact([]knownvalue.Check{entry(app.ID, app.ID, "Orders Service")})),
+				}, PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				PreConfig: func() {
+					if err := srv.DeleteApplication(app.ID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(mappingRes, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(mappingRes, clients, knownvalue.ListExact([]knownvalue.Check{entry(app.ID, app.ID, "")})),
+				}, PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// An application name resolves to its id, which is what the rule matches.
+				Config: testAccPingOneProviderConfig(srv, "") + servicesMappingConfig(o.roleSigner, `["Demo Web App"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(mappingRes, clients, knownvalue.ListExact([]knownvalue.Check{
+						entry("Demo Web App", pingonetest.DefaultAppClientID, "Demo Web App")})),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingRes, tfjsonpath.New("rule"), mappingRule(func(m calloutconfig.Mapping) error {
+						if fmt.Sprint(m.ClientIDs) != fmt.Sprint([]string{pingonetest.DefaultAppClientID}) {
+							return fmt.Errorf("client ids %v", m.ClientIDs)
+						}
+						return nil
+					})),
+				},
+			},
+			{
+				Config:      testAccPingOneProviderConfig(srv, "") + servicesMappingConfig(o.roleSigner, `["0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7f"]`),
+				ExpectError: regexp.MustCompile(`(?s)PingOne application not found.*0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7f`),
+			},
+		},
+	})
+}
