@@ -64,30 +64,41 @@ func newBenchFixtureWith(b *testing.B, distinctTokens, requests int, token func(
 		f.tokens = append(f.tokens, f.idp.IssueToken(token(i)))
 	}
 	for i := range requests {
-		tok := f.tokens[i%len(f.tokens)]
-		plainEnv := *f.c
-		plainEnv.xkeySeed = ""
-		p, _, _ := plainEnv.request(b, func(rc *jwt.AuthorizationRequestClaims) {
-			rc.ConnectOptions.Token = tok
-			rc.Server.XKey = f.c.serverXPub
-		})
-		sealed, err := f.c.serverXKP.Seal(p, f.c.xkeyPub)
-		if err != nil {
-			b.Fatal(err)
-		}
-		f.plain = append(f.plain, string(p))
-		f.requests = append(f.requests, sealed)
+		f.requests = append(f.requests, f.sealedRequest(b, f.tokens[i%len(f.tokens)]))
 	}
 	return f
 }
 
+// sealedRequest is an authorization request carrying tok, sealed to the callout's xkey as
+// the server sends it; its plain form is kept in f.plain.
+func (f *benchFixture) sealedRequest(b *testing.B, tok string) []byte {
+	b.Helper()
+	plainEnv := *f.c
+	plainEnv.xkeySeed = ""
+	p, _, _ := plainEnv.request(b, func(rc *jwt.AuthorizationRequestClaims) {
+		rc.ConnectOptions.Token = tok
+		rc.Server.XKey = f.c.serverXPub
+	})
+	sealed, err := f.c.serverXKP.Seal(p, f.c.xkeyPub)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.plain = append(f.plain, string(p))
+	return sealed
+}
+
 func (f *benchFixture) engine(b *testing.B, cacheSize int) *engine {
+	b.Helper()
+	return f.engineWith(b, oidc.VerifierOptions{CacheSize: cacheSize})
+}
+
+func (f *benchFixture) engineWith(b *testing.B, opts oidc.VerifierOptions) *engine {
 	b.Helper()
 	v, err := oidc.NewVerifier(oidc.Policy{
 		Issuer: f.idp.Issuer(), Audiences: []string{pingonetest.APIAudience}, Algorithms: []string{"RS256"},
 		MaxTokenLifetime: 2 * time.Hour, ClockSkew: 30 * time.Second, RequiredScopes: []string{"openid"},
 		GroupsClaim: "groups", NameClaims: []string{"name"},
-	}, f.keys, oidc.VerifierOptions{CacheSize: cacheSize})
+	}, f.keys, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
