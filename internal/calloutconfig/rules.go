@@ -3,6 +3,7 @@ package calloutconfig
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -259,6 +260,23 @@ func CheckClaimCondition(c ClaimCondition, groupsClaim string) error {
 // introspectionAuthMethods are the client authentications the callout can use (RFC 7662 §2.1
 // leaves it to the server; PingFederate and PingOne accept both).
 var introspectionAuthMethods = []string{"client_secret_basic", "client_secret_post"}
+
+// CheckIntrospectionEndpoint applies the issuer URL rule to an introspection endpoint and
+// refuses what oidc.NewIntrospector would refuse at start: credentials in the user part (the
+// callout authenticates with client_id and client_secret, and a URL is logged and shown in
+// plans) and a fragment. The user part is checked first so that no message repeats it.
+func CheckIntrospectionEndpoint(raw string, allowInsecureHTTP bool) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("the value is not a URL; write it as https://host/path, e.g. https://pf.example.com/as/introspect.oauth2")
+	case u.User != nil:
+		return fmt.Errorf("the URL carries credentials in its user part; remove them, client_id and client_secret authenticate the callout")
+	case u.Fragment != "":
+		return fmt.Errorf("%q has a fragment; remove it, a fragment is never sent to the endpoint", raw)
+	}
+	return CheckIssuerURL(raw, allowInsecureHTTP)
+}
 
 // CheckIntrospectionAuthMethod accepts "" (client_secret_basic) and the supported methods.
 func CheckIntrospectionAuthMethod(m string) error {

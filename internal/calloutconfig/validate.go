@@ -124,11 +124,13 @@ func (iss Issuer) Validate() error {
 		errs = append(errs, err)
 	}
 	if in := iss.Introspection; in != nil {
-		if err := CheckIssuerURL(in.Endpoint, iss.AllowInsecureHTTP); err != nil {
+		if err := CheckIntrospectionEndpoint(in.Endpoint, iss.AllowInsecureHTTP); err != nil {
 			add("issuer.introspection.endpoint: %v", err)
 		}
 		if in.ClientID == "" || in.ClientSecret == "" {
 			add("issuer.introspection: client_id and client_secret are required; the endpoint only answers authenticated clients")
+		} else if err := CheckClientID(in.ClientID); err != nil {
+			add("issuer.introspection.client_id: %v", err)
 		}
 		if err := CheckIntrospectionAuthMethod(in.AuthMethod); err != nil {
 			add("issuer.introspection.auth_method: %v", err)

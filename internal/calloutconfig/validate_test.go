@@ -151,6 +151,15 @@ func TestValidateRefusesWhatTheProviderRefuses(t *testing.T) {
 		{"introspection over http", func(d *Document) {
 			d.Issuer.Introspection = &Introspection{Endpoint: "http://pf.example.com/as/introspect.oauth2", ClientID: "c", ClientSecret: "s"}
 		}, "issuer.introspection.endpoint"},
+		{"introspection endpoint with credentials", func(d *Document) {
+			d.Issuer.Introspection = &Introspection{Endpoint: "https://callout:pw@pf.example.com/as/introspect.oauth2", ClientID: "c", ClientSecret: "s"}
+		}, "issuer.introspection.endpoint: the URL carries credentials in its user part"},
+		{"introspection endpoint with a fragment", func(d *Document) {
+			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2#x", ClientID: "c", ClientSecret: "s"}
+		}, "has a fragment"},
+		{"introspection client id with a space", func(d *Document) {
+			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2", ClientID: "nats callout", ClientSecret: "s"}
+		}, "issuer.introspection.client_id"},
 		{"introspection without secret", func(d *Document) {
 			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2", ClientID: "c"}
 		}, "client_id and client_secret are required"},
@@ -208,13 +217,15 @@ func TestValidateNeverEchoesSecrets(t *testing.T) {
 	_, userSeed := newKey(t, nkeys.CreateUser)
 	d := validDocument(t)
 	d.NATS.URLs = []string{"nats://t0ken-secret@127.0.0.1:4222"}
+	d.Issuer.Introspection = &Introspection{Endpoint: "https://callout:pw-secret@pf.example.com/as/introspect.oauth2",
+		ClientID: "callout", ClientSecret: "s3cret"}
 	d.NATS.CalloutAccountSeed = userSeed
 	d.Mappings[0].RoleSigningKeySeed = userSeed
 	err := d.Validate()
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, secret := range []string{"t0ken-secret", userSeed} {
+	for _, secret := range []string{"t0ken-secret", "pw-secret", "s3cret", userSeed} {
 		if strings.Contains(err.Error(), secret) {
 			t.Fatalf("error echoes a secret: %v", err)
 		}
