@@ -26,7 +26,8 @@
 // the Forge helpers mint good and deliberately bad tokens, [Server.PublishNextKey],
 // [Server.RotateKey] and [Server.RetireOldKeys] follow PingOne's signing-key lifecycle, [Server.SetJWKSAvailable]
 // simulates an outage, [Server.IssueOpaqueToken], [Server.RevokeToken] and
-// [Server.SetIntrospectionAvailable] drive the introspection endpoint, [Server.RateLimitNext] injects 429 REQUEST_LIMITED responses, and
+// [Server.SetIntrospectionAvailable] drive the introspection endpoint, [Server.SetIntrospectionAdvertised]
+// drops it from discovery, [Server.RateLimitNext] injects 429 REQUEST_LIMITED responses, and
 // [Server.AddGroup], [Server.RenameGroup] and [Server.DeleteGroup] change the directory between
 // Terraform steps, as [Server.AddApplication], [Server.RenameApplication],
 // [Server.SetApplicationEnabled] and [Server.DeleteApplication] change its applications.

@@ -53,6 +53,15 @@ func (s *Server) SetIntrospectionAvailable(up bool) {
 	s.introspectionDown = !up
 }
 
+// SetIntrospectionAdvertised switches whether discovery names the introspection endpoint, to
+// test an issuer that introspects without advertising where (RFC 8414 makes the field
+// optional). The endpoint itself keeps answering.
+func (s *Server) SetIntrospectionAdvertised(advertised bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.introspectionHidden = !advertised
+}
+
 // IssueOpaqueToken mints a reference token for the claim set opts describes ([Server.Claims]):
 // 32 random bytes in base64url, which the introspection endpoint maps back to the claims
 // while they are valid and not revoked. opts.Omit can drop iss, iat or aud to model an

@@ -139,16 +139,34 @@ func TestDiscoveryAdvertisesIntrospection(t *testing.T) {
 	t.Parallel()
 	srv := New(Options{})
 	t.Cleanup(srv.Close)
-	resp, err := srv.Client().Get(srv.DiscoveryURL())
-	if err != nil {
-		t.Fatal(err)
+	discover := func() map[string]any {
+		t.Helper()
+		resp, err := srv.Client().Get(srv.DiscoveryURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc
 	}
-	defer resp.Body.Close()
-	var doc map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc["introspection_endpoint"] != srv.IntrospectionURL() {
+	if doc := discover(); doc["introspection_endpoint"] != srv.IntrospectionURL() {
 		t.Fatalf("introspection_endpoint %v, want %s", doc["introspection_endpoint"], srv.IntrospectionURL())
+	}
+
+	srv.SetIntrospectionAdvertised(false)
+	if doc := discover(); doc["introspection_endpoint"] != nil || doc["jwks_uri"] != srv.JWKSURL() {
+		t.Fatalf("not advertised: introspection_endpoint %v, jwks_uri %v", doc["introspection_endpoint"], doc["jwks_uri"])
+	}
+	tok := srv.IssueOpaqueToken(TokenOptions{})
+	id, secret := srv.IntrospectionCredentials()
+	if status, body, _ := introspectCall(t, srv, srv.IntrospectionURL(), tok, "basic", id, secret); status != http.StatusOK || body["active"] != true {
+		t.Fatalf("an endpoint discovery does not name must still answer: HTTP %d %v", status, body)
+	}
+	srv.SetIntrospectionAdvertised(true)
+	if doc := discover(); doc["introspection_endpoint"] != srv.IntrospectionURL() {
+		t.Fatalf("advertised again: introspection_endpoint %v", doc["introspection_endpoint"])
 	}
 }

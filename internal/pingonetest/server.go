@@ -85,8 +85,9 @@ type Server struct {
 	nextRewrite func(self, next string) string
 	apps        applicationStore // has its own lock; seeded on first use
 
-	opaque            map[string]*opaqueToken // reference tokens by their value
-	introspectionDown bool
+	opaque              map[string]*opaqueToken // reference tokens by their value
+	introspectionDown   bool
+	introspectionHidden bool // discovery leaves introspection_endpoint out
 
 	jwksFetches, discoveryFetches, tokenRequests, apiRequests, introspections atomic.Int64
 }
@@ -239,7 +240,13 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, notFoundError())
 		return
 	}
-	writeJSON(w, http.StatusOK, "application/json", discoveryDocument(s.Issuer()))
+	doc := discoveryDocument(s.Issuer())
+	s.mu.Lock()
+	if s.introspectionHidden {
+		delete(doc, "introspection_endpoint")
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, "application/json", doc)
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
