@@ -227,6 +227,16 @@ func CheckClientID(id string) error {
 	return nil
 }
 
+// CheckClientIDOrName is the rule for a configured client_ids entry, which may also be a
+// PingOne application name (names may hold spaces): non-empty, no leading or trailing spaces.
+// The id it resolves to must then pass CheckClientID.
+func CheckClientIDOrName(v string) error {
+	if v == "" || strings.TrimSpace(v) != v {
+		return fmt.Errorf("client id %q is empty or starts or ends with spaces; client ids are matched exactly", v)
+	}
+	return nil
+}
+
 // CheckClaimCondition requires a claim path and at least one non-empty value. The claims that
 // other conditions or the policy own are refused here, so one rule has one place: iss, aud,
 // exp, iat and nbf are checked by the policy; groups, client_id and scope have their own

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -167,12 +166,7 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 					// Names (PingOne only) may hold spaces; the resolved id is checked with
 					// calloutconfig.CheckClientID when the rule is rendered.
 					checkString("Invalid client id", "must be a client id or application name without leading or "+
-						"trailing spaces", func(v string) error {
-						if v == "" || strings.TrimSpace(v) != v {
-							return fmt.Errorf("client id %q is empty or starts or ends with spaces; client ids are matched exactly", v)
-						}
-						return nil
-					}))},
+						"trailing spaces", calloutconfig.CheckClientIDOrName))},
 			},
 			"scopes": schema.SetAttribute{
 				ElementType: types.StringType,

@@ -132,7 +132,7 @@ func (r *roleMappingResource) compute(ctx context.Context, m, state *roleMapping
 
 	if signer == nil || m.ResolvedGroups.IsUnknown() || m.ResolvedClients.IsUnknown() || m.Name.IsUnknown() ||
 		m.AccountName.IsUnknown() || m.Priority.IsUnknown() || m.MaxSession.IsUnknown() ||
-		m.AllowedConnectionTypes.IsUnknown() || m.Tags.IsUnknown() || !valueFullyKnown(ctx, m.Scopes) ||
+		!valueFullyKnown(ctx, m.AllowedConnectionTypes) || !valueFullyKnown(ctx, m.Tags) || !valueFullyKnown(ctx, m.Scopes) ||
 		!valueFullyKnown(ctx, m.Claims) {
 		m.Rule = types.StringUnknown()
 		return
