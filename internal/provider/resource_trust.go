@@ -57,22 +57,24 @@ type trustModel struct {
 	AuditSubject           types.String         `tfsdk:"audit_subject"`
 	XKey                   types.Bool           `tfsdk:"xkey"`
 	StrictIssuerChecks     types.Bool           `tfsdk:"strict_issuer_checks"`
+	Introspection          types.Object         `tfsdk:"introspection"`
 
-	AccountPublicKey     types.String `tfsdk:"account_public_key"`
-	AccountSeed          types.String `tfsdk:"account_seed"`
-	AccountSigningKey    types.String `tfsdk:"account_signing_key"`
-	AccountJWT           types.String `tfsdk:"account_jwt"`
-	IssuerPublicKey      types.String `tfsdk:"issuer_public_key"`
-	AllowedAccounts      types.List   `tfsdk:"allowed_accounts"`
-	CalloutUserPublicKey types.String `tfsdk:"callout_user_public_key"`
-	CalloutUserCreds     types.String `tfsdk:"callout_user_creds"`
-	XKeyPublicKey        types.String `tfsdk:"xkey_public_key"`
-	XKeySeed             types.String `tfsdk:"xkey_seed"`
-	SentinelPublicKey    types.String `tfsdk:"sentinel_public_key"`
-	SentinelJWT          types.String `tfsdk:"sentinel_jwt"`
-	JWKSURI              types.String `tfsdk:"jwks_uri"`
-	JWKSKeys             types.List   `tfsdk:"jwks_keys"`
-	CalloutConfig        types.String `tfsdk:"callout_config"`
+	AccountPublicKey      types.String `tfsdk:"account_public_key"`
+	AccountSeed           types.String `tfsdk:"account_seed"`
+	AccountSigningKey     types.String `tfsdk:"account_signing_key"`
+	AccountJWT            types.String `tfsdk:"account_jwt"`
+	IssuerPublicKey       types.String `tfsdk:"issuer_public_key"`
+	AllowedAccounts       types.List   `tfsdk:"allowed_accounts"`
+	CalloutUserPublicKey  types.String `tfsdk:"callout_user_public_key"`
+	CalloutUserCreds      types.String `tfsdk:"callout_user_creds"`
+	XKeyPublicKey         types.String `tfsdk:"xkey_public_key"`
+	XKeySeed              types.String `tfsdk:"xkey_seed"`
+	SentinelPublicKey     types.String `tfsdk:"sentinel_public_key"`
+	SentinelJWT           types.String `tfsdk:"sentinel_jwt"`
+	JWKSURI               types.String `tfsdk:"jwks_uri"`
+	JWKSKeys              types.List   `tfsdk:"jwks_keys"`
+	IntrospectionEndpoint types.String `tfsdk:"introspection_endpoint"`
+	CalloutConfig         types.String `tfsdk:"callout_config"`
 }
 
 func (r *trustResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -126,7 +128,10 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"the plan of a new trust (fail closed); an existing one warns and keeps the reviewed keys unless " +
 			"`strict_issuer_checks` is set. Keys are generated on create and kept; `account_jwt` is re-signed only when its " +
 			"inputs (name, signer, allowed accounts, xkey) change.\n\n" +
-			"**Security notice:** seeds, the callout creds and `callout_config` are stored unencrypted in the state.",
+			"With `introspection` the callout also accepts opaque (reference) tokens by asking the issuer about them; " +
+			"the endpoint is shown in the plan as `introspection_endpoint`.\n\n" +
+			"**Security notice:** seeds, the callout creds, `introspection.client_secret` and `callout_config` are " +
+			"stored unencrypted in the state.",
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("CALLOUT"),
@@ -238,6 +243,7 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: strictIssuerChecksDoc,
 			},
+			"introspection": introspectionAttribute(),
 
 			"account_public_key":  generated("Public key (`A…`) of the callout account, generated on create and kept.", false),
 			"account_seed":        generated("Identity seed (`SA…`) of the callout account; the callout signs authorization responses with it. Secret.", true),
@@ -262,6 +268,7 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"jwks_keys": schema.ListNestedAttribute{Computed: true,
 				MarkdownDescription: jwksKeysDoc + " Read while planning: a rotation at Ping shows as an update.",
 				NestedObject:        schema.NestedAttributeObject{Attributes: jwksKeyResourceAttributes()}},
+			"introspection_endpoint": introspectionEndpointAttribute,
 			"callout_config": schema.StringAttribute{Computed: true, Sensitive: true,
 				MarkdownDescription: "The callout service's configuration (JSON, version 1): issuer policy, NATS " +
 					"connection, seeds and mappings. Write it to the service's config file. Secret."},

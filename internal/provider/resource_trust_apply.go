@@ -15,6 +15,7 @@ import (
 
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 )
 
 // Create generates the callout account's keys, signs its JWT and its two users, and renders
@@ -127,9 +128,21 @@ func (r *trustResource) apply(ctx context.Context, m *trustModel, diags *diag.Di
 		return
 	}
 	m.AllowedAccounts = allowedAccountsValue(mappings)
+	var found *oidc.DiscoveryDocument
 	if m.JWKSURI.IsUnknown() || m.JWKSKeys.IsUnknown() {
-		r.planKeys(ctx, m, nil, diags)
-		if diags.HasError() {
+		if found = r.planKeys(ctx, m, nil, diags); diags.HasError() {
+			return
+		}
+	}
+	if m.IntrospectionEndpoint.IsUnknown() {
+		// The keys may have been reviewed while the introspection block was still unknown;
+		// discovery is then read once more for the endpoint alone.
+		if found == nil && introspectionNeedsDiscovery(ctx, m) {
+			if found = discoverDocument(ctx, m, diags); diags.HasError() {
+				return
+			}
+		}
+		if planIntrospectionEndpoint(ctx, m, nil, found, diags); diags.HasError() {
 			return
 		}
 	}
@@ -220,6 +233,7 @@ func (m *trustModel) document(mappings []calloutconfig.Mapping) (string, error) 
 	if m.XKey.ValueBool() {
 		doc.NATS.XKeySeed = m.XKeySeed.ValueString()
 	}
+	doc.Issuer.Introspection = m.introspectionDocument(ctx)
 	if m.PinnedJWKS.IsNull() {
 		doc.Issuer.JWKSURL = m.JWKSURI.ValueString()
 	} else {
@@ -247,6 +261,9 @@ func validateWithStandInKeys(m trustModel, mappings []calloutconfig.Mapping) err
 	}
 	if m.JWKSURI.IsUnknown() {
 		m.JWKSURI = types.StringValue(m.Issuer.ValueString() + "/jwks")
+	}
+	if m.IntrospectionEndpoint.IsUnknown() {
+		m.IntrospectionEndpoint = types.StringValue(m.Issuer.ValueString() + "/introspect")
 	}
 	_, err := m.document(mappings)
 	return err

@@ -16,11 +16,11 @@ import (
 
 // strictIssuerChecksDoc describes strict_issuer_checks; it lives beside the behaviour it names.
 const strictIssuerChecksDoc = "Fail the plan of an existing trust when the issuer's discovery document or JWKS " +
-	"cannot be read. By default (`false`) such a plan warns, naming the issuer and the error, and keeps `jwks_uri` " +
-	"and `jwks_keys` as last applied, so a Ping outage does not block planning the rest of the configuration; the " +
-	"callout service keeps its own cache of the issuer's keys. Creating a trust, or changing `issuer`, " +
-	"`ca_bundle_pem` or `allow_insecure_http`, always needs the issuer's keys and fails while it is unreachable. " +
-	"Default `false`."
+	"cannot be read. By default (`false`) such a plan warns, naming the issuer and the error, and keeps `jwks_uri`, " +
+	"`jwks_keys` and an `introspection_endpoint` read from discovery as last applied, so a Ping outage does not " +
+	"block planning the rest of the configuration; the callout service keeps its own cache of the issuer's keys. " +
+	"Creating a trust, or changing `issuer`, `ca_bundle_pem` or `allow_insecure_http`, always needs the issuer's " +
+	"keys and fails while it is unreachable. Default `false`."
 
 // issuerUnavailable handles a failed read of the issuer's keys while planning: it keeps the
 // reviewed keys of state with a warning when that is safe, and otherwise reports the error.
@@ -48,8 +48,8 @@ func issuerUnavailable(plan, state *trustModel, err error, diags *diag.Diagnosti
 	default:
 		plan.JWKSURI, plan.JWKSKeys = state.JWKSURI, state.JWKSKeys
 		diags.AddAttributeWarning(path.Root("issuer"), "Ping issuer unreachable: planning with the reviewed keys",
-			cause+"\n\nThis plan keeps jwks_uri and jwks_keys as last applied, so a key rotation at Ping shows only "+
-				"in a plan made once the issuer answers again. The callout service is not affected by this plan: it "+
+			cause+"\n\nThis plan keeps jwks_uri, jwks_keys and an introspection_endpoint read from discovery as last "+
+				"applied, so a key rotation at Ping shows only in a plan made once the issuer answers again. The callout service is not affected by this plan: it "+
 				"keeps its own cache of the issuer's keys. Set strict_issuer_checks = true to make this an error.")
 	}
 }

@@ -51,6 +51,7 @@ func (r *trustResource) ValidateConfig(ctx context.Context, req resource.Validat
 			resp.Diagnostics.AddAttributeError(path.Root("pinned_jwks"), "Invalid pinned JWKS", err.Error())
 		}
 	}
+	validateIntrospection(ctx, &m, &resp.Diagnostics)
 	if mappings, known := knownStrings(m.RoleMappings); known {
 		parseMappingRules(mappings, &resp.Diagnostics)
 	}
@@ -68,8 +69,8 @@ func checkIssuerURL(issuer types.String, allowInsecure types.Bool, diags *diag.D
 
 // ModifyPlan computes at plan time everything that can be known then: the signing operator
 // key, the allowed accounts, the issuer's current keys (so a rotation at Ping is a visible
-// update) and, for an existing trust, the whole callout config. JWTs are re-signed only when
-// their own inputs change.
+// update), the introspection endpoint and, for an existing trust, the whole callout config.
+// JWTs are re-signed only when their own inputs change.
 func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -97,7 +98,11 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		plan.AllowedAccounts = allowedAccountsValue(mappings)
 	}
 
-	r.planKeys(ctx, &plan, state, &resp.Diagnostics)
+	found := r.planKeys(ctx, &plan, state, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	planIntrospectionEndpoint(ctx, &plan, state, found, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -108,7 +113,7 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	}
 
 	plan.CalloutConfig = types.StringUnknown()
-	if state != nil && mappings != nil && plan.inputsKnown(ctx) && !plan.JWKSURI.IsUnknown() {
+	if state != nil && mappings != nil && plan.inputsKnown(ctx) && !plan.JWKSURI.IsUnknown() && !plan.IntrospectionEndpoint.IsUnknown() {
 		doc, err := plan.document(mappings)
 		if err != nil {
 			resp.Diagnostics.AddError("Invalid callout configuration", err.Error())
@@ -127,8 +132,9 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 }
 
 // planKeys sets jwks_uri and jwks_keys from pinned_jwks, or from the issuer right now; when
-// the issuer cannot be read, from state (nil on create) as issuerUnavailable decides.
-func (r *trustResource) planKeys(ctx context.Context, m, state *trustModel, diags *diag.Diagnostics) {
+// the issuer cannot be read, from state (nil on create) as issuerUnavailable decides. It
+// returns the discovery document when it read one.
+func (r *trustResource) planKeys(ctx context.Context, m, state *trustModel, diags *diag.Diagnostics) *oidc.DiscoveryDocument {
 	keysType := types.ObjectType{AttrTypes: jwksKeyAttrTypes}
 	switch {
 	case m.PinnedJWKS.IsUnknown():
@@ -137,7 +143,7 @@ func (r *trustResource) planKeys(ctx context.Context, m, state *trustModel, diag
 		keys, err := pinnedKeys(m.PinnedJWKS.ValueString())
 		if err != nil {
 			diags.AddAttributeError(path.Root("pinned_jwks"), "Invalid pinned JWKS", err.Error())
-			return
+			return nil
 		}
 		m.JWKSURI, m.JWKSKeys = types.StringNull(), jwksKeysValue(keys)
 	case m.Issuer.IsUnknown() || m.CABundlePEM.IsUnknown() || m.AllowInsecureHTTP.IsUnknown():
@@ -146,10 +152,12 @@ func (r *trustResource) planKeys(ctx context.Context, m, state *trustModel, diag
 		found, err := discoverIssuer(ctx, m.Issuer.ValueString(), m.CABundlePEM.ValueString(), m.AllowInsecureHTTP.ValueBool())
 		if err != nil {
 			issuerUnavailable(m, state, err, diags)
-			return
+			return nil
 		}
 		m.JWKSURI, m.JWKSKeys = types.StringValue(found.doc.JWKSURI), jwksKeysValue(found.keys)
+		return found.doc
 	}
+	return nil
 }
 
 // accountJWTInputsEqual reports whether the callout account JWT would say the same as the one
@@ -166,7 +174,8 @@ func accountJWTInputsEqual(plan, state *trustModel) bool {
 func (m *trustModel) inputsKnown(ctx context.Context) bool {
 	values := []attr.Value{m.Name, m.Issuer, m.Audiences, m.Algorithms, m.MaxTokenLifetime, m.ClockSkew,
 		m.RequiredScopes, m.ForbiddenScopes, m.GroupsClaim, m.NameClaims, m.CABundlePEM, m.AllowInsecureHTTP,
-		m.PinnedJWKS, m.JWKSMinRefreshInterval, m.RoleMappings, m.NATSURLs, m.QueueGroup, m.AuditSubject, m.XKey}
+		m.PinnedJWKS, m.JWKSMinRefreshInterval, m.RoleMappings, m.NATSURLs, m.QueueGroup, m.AuditSubject, m.XKey,
+		m.Introspection}
 	for _, v := range values {
 		if !valueFullyKnown(ctx, v) {
 			return false
