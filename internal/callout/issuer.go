@@ -83,6 +83,15 @@ func newIntrospector(iss calloutconfig.Issuer, now func() time.Time, cacheSize i
 	return intro, nil
 }
 
+// introspectionStats are the counters of the runtime's introspector; zero without one, and for
+// a verifier from Options.NewVerifier that keeps none.
+func (r *issuerRuntime) introspectionStats() oidc.IntrospectionStats {
+	if v, ok := r.verifier.(interface{ Stats() oidc.VerifierStats }); ok {
+		return v.Stats().Introspection
+	}
+	return oidc.IntrospectionStats{}
+}
+
 // issuerKey identifies an issuer section, so a reload that leaves it alone keeps the
 // verifier, its cached tokens and its keys.
 func issuerKey(iss calloutconfig.Issuer) (string, error) {

@@ -67,7 +67,8 @@ type Service struct {
 
 	mu sync.Mutex // serialises Start, Reload and Shutdown
 
-	keys jwksKeys // the issuer key set across reloads; nothing else starts or stops one
+	keys  jwksKeys              // the issuer key set across reloads; nothing else starts or stops one
+	intro introspectionCounters // introspection counters across reloads
 }
 
 // runState is what one configuration needs at run time; it is replaced as a whole.
@@ -118,6 +119,7 @@ func New(doc *calloutconfig.Document, opts Options) (*Service, error) {
 	}
 	s.state.Store(st)
 	s.keys.commit(st.iss.keys)
+	s.intro.commit(st.iss)
 	s.audit = NewAuditor(opts.AuditWriter, opts.AuditBuffer)
 	s.metrics = newMetrics(s)
 	return s, nil
@@ -234,6 +236,7 @@ func (s *Service) reload(doc *calloutconfig.Document) error {
 	}
 	s.state.Store(next)
 	s.keys.commit(next.iss.keys)
+	s.intro.commit(next.iss)
 	s.log.Info("configuration reloaded", "mappings", len(doc.Mappings), "issuer_changed", next.iss != prev.iss)
 	return nil
 }
