@@ -17,6 +17,20 @@ type Document struct {
 	Issuer   Issuer    `json:"issuer"`
 	NATS     NATS      `json:"nats"`
 	Mappings []Mapping `json:"mappings"`
+	// ExpirySpreadPercent is how much of a session, at most, the callout may cut from the end
+	// of a user's expiry so that a cohort admitted together does not reconnect together (see
+	// ExpirySpreadWindow). Absent means DefaultExpirySpreadPercent: a document written before
+	// the field existed gets the default, and 0 turns spreading off. A pointer, because absent
+	// and 0 mean different things.
+	ExpirySpreadPercent *float64 `json:"expiry_spread_percent,omitempty"`
+}
+
+// ExpirySpread returns the spread the document asks for, the default when it names none.
+func (d *Document) ExpirySpread() float64 {
+	if d.ExpirySpreadPercent == nil {
+		return DefaultExpirySpreadPercent
+	}
+	return *d.ExpirySpreadPercent
 }
 
 // Issuer is the Ping OIDC issuer and the token policy applied to its tokens.

@@ -3,6 +3,7 @@ package calloutconfig
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -109,6 +110,48 @@ const (
 	DefaultClockSkew              = 30 * time.Second
 	DefaultJWKSMinRefreshInterval = 30 * time.Second
 )
+
+// Expiry spreading. A cohort admitted together (a deploy, a network blip, a fleet started by
+// one job) holds tokens that expire together; unspread, every user JWT ends in the same second
+// and the whole cohort reconnects at once, each with a token to verify. The callout therefore
+// ends each session a little early, by an amount chosen per connection within a window at the
+// end of the session. It only ever shortens a session: the cap (the token's exp or max_session,
+// whichever comes first) is never passed.
+const (
+	// DefaultExpirySpreadPercent costs a person at most 5% of a session (3 minutes of an hour).
+	DefaultExpirySpreadPercent = 5.0
+	// MaxExpirySpreadPercent keeps at least half of every session; more would trade away too
+	// much of the session a mapping grants for a storm that a few minutes already dissolve.
+	MaxExpirySpreadPercent = 50.0
+	// ExpirySpreadMaxWindow bounds the window for long sessions: 2,000 reconnects spread over
+	// 5 minutes are under 7 a second, so a wider window would cost session time for nothing.
+	ExpirySpreadMaxWindow = 5 * time.Minute
+	// ExpirySpreadFloor is the least a spread session keeps: a session that has less than this
+	// left is not shortened at all, and no spread takes one below it, so a client is never
+	// admitted only to be cut off before it has finished subscribing.
+	ExpirySpreadFloor = 10 * time.Second
+)
+
+// CheckExpirySpreadPercent requires a percentage between 0 (off) and MaxExpirySpreadPercent.
+func CheckExpirySpreadPercent(p float64) error {
+	if math.IsNaN(p) || p < 0 || p > MaxExpirySpreadPercent {
+		return fmt.Errorf("expiry_spread_percent %v is outside 0 to %v; 0 turns spreading off, and more than %v%% "+
+			"would cut more than half of every session", p, MaxExpirySpreadPercent, MaxExpirySpreadPercent)
+	}
+	return nil
+}
+
+// ExpirySpreadWindow is how far before the cap a user's expiry may be moved, in whole seconds
+// (JWT exp has no finer unit): percent of the remaining session, at most ExpirySpreadMaxWindow,
+// and never so much that less than ExpirySpreadFloor would remain.
+func ExpirySpreadWindow(percent float64, remaining time.Duration) time.Duration {
+	w := time.Duration(float64(remaining) * percent / 100)
+	w = min(w, ExpirySpreadMaxWindow, remaining-ExpirySpreadFloor)
+	if w <= 0 {
+		return 0
+	}
+	return w.Truncate(time.Second)
+}
 
 // ShortDuration writes 24h rather than 24h0m0s.
 func ShortDuration(d time.Duration) string {

@@ -140,3 +140,54 @@ func TestCheckClientID(t *testing.T) {
 		}
 	}
 }
+
+func TestExpirySpreadWindow(t *testing.T) {
+	for _, tc := range []struct {
+		percent   float64
+		remaining time.Duration
+		want      time.Duration
+	}{
+		{5, time.Hour, 3 * time.Minute},             // 5% of the session
+		{5, 8 * time.Hour, ExpirySpreadMaxWindow},   // 24m, bounded to 5m
+		{50, 24 * time.Hour, ExpirySpreadMaxWindow}, // the bound holds at the largest spread
+		{5, 30 * time.Second, time.Second},          // 1.5s in whole seconds
+		{50, 16 * time.Second, 6 * time.Second},     // 8s would leave less than the floor
+		{50, ExpirySpreadFloor, 0},                  // nothing to spare above the floor
+		{50, 3 * time.Second, 0},                    // already under the floor: not shortened
+		{5, 10 * time.Second, 0},                    // 0.5s rounds down to none
+		{0, time.Hour, 0},                           // off
+		{MaxExpirySpreadPercent, 40 * time.Second, 20 * time.Second},
+	} {
+		if got := ExpirySpreadWindow(tc.percent, tc.remaining); got != tc.want {
+			t.Errorf("ExpirySpreadWindow(%v, %s) = %s, want %s", tc.percent, tc.remaining, got, tc.want)
+		}
+		// Whatever the inputs, the spread session keeps the floor or is not spread at all.
+		if w := ExpirySpreadWindow(tc.percent, tc.remaining); w > 0 && tc.remaining-w < ExpirySpreadFloor {
+			t.Errorf("window %s leaves %s of %s", w, tc.remaining-w, tc.remaining)
+		}
+	}
+}
+
+// TestExpirySpreadAbsentIsDefault: a document written before the field existed spreads by
+// the default, and an explicit 0 (which must survive a round trip) turns spreading off.
+func TestExpirySpreadAbsentIsDefault(t *testing.T) {
+	d := validDocument(t)
+	if got := d.ExpirySpread(); got != DefaultExpirySpreadPercent {
+		t.Fatalf("absent: %v", got)
+	}
+	data := mustMarshal(t, d)
+	if strings.Contains(string(data), "expiry_spread_percent") {
+		t.Fatalf("absent field rendered:\n%s", data)
+	}
+	d.ExpirySpreadPercent = new(0.0)
+	back, err := Parse(mustMarshal(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ExpirySpreadPercent == nil || back.ExpirySpread() != 0 {
+		t.Fatalf("explicit 0 read back as %v", back.ExpirySpreadPercent)
+	}
+	if err := CheckExpirySpreadPercent(MaxExpirySpreadPercent); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -26,6 +26,11 @@ func (d *Document) Validate() error {
 	if len(d.Mappings) == 0 {
 		errs = append(errs, errors.New("mappings: at least one mapping is required; without one every client is refused"))
 	}
+	if d.ExpirySpreadPercent != nil {
+		if err := CheckExpirySpreadPercent(*d.ExpirySpreadPercent); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	seen := map[string]int{}
 	for i, m := range d.Mappings {
 		if first, dup := seen[m.Name]; dup && m.Name != "" {

@@ -134,6 +134,9 @@ func TestValidateRefusesWhatTheProviderRefuses(t *testing.T) {
 		{"queue group with a wildcard", func(d *Document) { d.NATS.QueueGroup = "callout.*" }, "nats.queue_group"},
 		{"audit subject with a space", func(d *Document) { d.NATS.AuditSubject = "audit log" }, "nats.audit_subject"},
 
+		{"negative expiry spread", func(d *Document) { d.ExpirySpreadPercent = new(-1.0) }, "expiry_spread_percent -1 is outside 0 to 50"},
+		{"expiry spread over the ceiling", func(d *Document) { d.ExpirySpreadPercent = new(50.5) }, "would cut more than half of every session"},
+
 		{"no mappings", func(d *Document) { d.Mappings = nil }, "at least one mapping"},
 		{"duplicate mapping", func(d *Document) { d.Mappings = append(d.Mappings, d.Mappings[0]) }, "duplicate mapping name"},
 		{"mapping without name", func(d *Document) { d.Mappings[0].Name = "" }, "name is required"},
