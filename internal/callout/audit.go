@@ -43,6 +43,9 @@ type AuditRecord struct {
 	AccountName string    `json:"account_name,omitempty"`
 	Role        string    `json:"role,omitempty"`
 	UserExpires time.Time `json:"user_expires,omitzero"`
+	// SessionCap is the expiry before spreading (token exp or max_session); user_expires is
+	// at most this, earlier by the spread the callout chose for this connection.
+	SessionCap time.Time `json:"session_cap,omitzero"`
 
 	LatencyMicros int64 `json:"latency_us"`
 }
@@ -78,7 +81,7 @@ func (d *decision) record() AuditRecord {
 		r.Mapping, r.Account, r.AccountName, r.Role = m.name, m.account, m.accountName, m.role
 	}
 	if !d.Expires.IsZero() {
-		r.UserExpires = d.Expires.UTC()
+		r.UserExpires, r.SessionCap = d.Expires.UTC(), d.SessionCap.UTC()
 	}
 	return r
 }

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 )
 
@@ -33,21 +35,26 @@ func TestAuditLines(t *testing.T) {
 				"oauth_client_id": "app-1", "mapping": "m", "account": c.orders.pub, "account_name": "ORDERS",
 				"role": "reader", "client_host": "10.1.2.3", "client_id": float64(7), "server_id": c.serverPub,
 				"connect_name": "alice-cli", "token_sha256": oidc.TokenHash(token), "token_kid": "kid-1",
-				"user_expires": "2030-01-02T04:00:00Z", "time": "2030-01-02T03:04:05Z",
+				"session_cap": "2030-01-02T04:00:00Z", "time": "2030-01-02T03:04:05Z",
 			},
 		},
 		{
 			name:   "refused token",
 			opts:   jwt.ConnectOptions{Username: "ORDERS", Password: "an-old-api-key"},
 			checks: map[string]any{"decision": "deny", "reason": "bad_signature", "connect_user": "ORDERS", "token_sha256": oidc.TokenHash("an-old-api-key")},
-			absent: []string{"mapping", "account", "ping_sub", "user_expires"},
+			absent: []string{"mapping", "account", "ping_sub", "user_expires", "session_cap"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			data, hdr, _ := c.request(t, func(rc *jwt.AuthorizationRequestClaims) { rc.ConnectOptions = tc.opts })
+			data, hdr, upub := c.request(t, func(rc *jwt.AuthorizationRequestClaims) { rc.ConnectOptions = tc.opts })
 			_, d := e.handle(context.Background(), data, hdr)
+			if d.Allowed {
+				// user_expires is the chosen expiry: the cap spread by the default for this nkey.
+				tc.checks["user_expires"] = wantSpreadExpiry(time.Date(2030, 1, 2, 4, 0, 0, 0, time.UTC), c.now,
+					calloutconfig.DefaultExpirySpreadPercent, upub).UTC().Format(time.RFC3339)
+			}
 			var sink auditSink
 			a := NewAuditor(&sink, 4)
 			a.Record(d.record(), "")

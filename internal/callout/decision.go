@@ -3,6 +3,8 @@ package callout
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -61,6 +63,7 @@ type engine struct {
 	verifier       Verifier
 	now            func() time.Time
 	limit          time.Duration
+	spread         float64 // expiry_spread_percent, the default when the document names none
 }
 
 func newEngine(doc *calloutconfig.Document, v Verifier, now func() time.Time) (*engine, error) {
@@ -77,7 +80,8 @@ func newEngine(doc *calloutconfig.Document, v Verifier, now func() time.Time) (*
 	if responder.pub != doc.NATS.CalloutAccount {
 		return nil, fmt.Errorf("nats.callout_account_seed belongs to %s, not to nats.callout_account %s; render the config again from the same trust", responder.pub, doc.NATS.CalloutAccount)
 	}
-	e := &engine{calloutAccount: doc.NATS.CalloutAccount, responder: responder, verifier: v, now: now, limit: defaultDecisionLimit}
+	e := &engine{calloutAccount: doc.NATS.CalloutAccount, responder: responder, verifier: v, now: now, limit: defaultDecisionLimit,
+		spread: doc.ExpirySpread()}
 	if doc.NATS.XKeySeed != "" {
 		if e.xkey, err = newXKeyBox(doc.NATS.XKeySeed); err != nil {
 			return nil, fmt.Errorf("nats.xkey_seed: %w", err)
@@ -99,9 +103,12 @@ type decision struct {
 	// TokenHash is the hex SHA-256 of the presented token, also for refused tokens.
 	TokenHash string
 	Mapping   *mapping
-	Expires   time.Time
-	Started   time.Time
-	Latency   time.Duration
+	// SessionCap is when the user JWT would expire unspread (the token's exp or max_session,
+	// in whole seconds); Expires is the expiry chosen, at most SessionCap.
+	SessionCap time.Time
+	Expires    time.Time
+	Started    time.Time
+	Latency    time.Duration
 }
 
 // handle answers one raw request as it arrived on the wire. It returns the reply payload:
@@ -248,7 +255,8 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 		d.Reason = ReasonSessionEnded
 		return ""
 	}
-	d.Expires = exp
+	d.SessionCap, d.Expires = spreadExpiry(exp, now, e.spread, req.UserNkey)
+	exp = d.Expires
 
 	// Every admitted user carries exactly one identity tag, and the mapping's own tags can never
 	// add a second (calloutconfig reserves both keys): ping-sub for a person, ping-client for a
@@ -270,4 +278,26 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	}
 	d.Allowed, d.Reason = true, ReasonOK
 	return out
+}
+
+// spreadExpiry returns the session cap in whole seconds (as the JWT carries it) and the
+// expiry chosen for this connection: the cap moved earlier by an offset within
+// calloutconfig.ExpirySpreadWindow, so it never passes the cap.
+//
+// The offset comes from the user nkey, not from a random source or the token: nats-server
+// makes a fresh nkey for every connection, so users admitted together (even replicas that
+// share one client-credentials token, whose token hash would give them all one offset) get
+// offsets spread uniformly over the window, and the choice can be recomputed from an audit
+// line (user_nkey, session_cap, user_expires). The client never chooses the nkey, and could
+// only shorten its own session if it did.
+func spreadExpiry(end, now time.Time, percent float64, userNkey string) (time.Time, time.Time) {
+	end = time.Unix(end.Unix(), 0)
+	window := calloutconfig.ExpirySpreadWindow(percent, end.Sub(now))
+	if window <= 0 {
+		return end, end
+	}
+	h := sha256.Sum256([]byte(userNkey))
+	steps := uint64(window/time.Second) + 1
+	offset := time.Duration(binary.BigEndian.Uint64(h[:8])%steps) * time.Second
+	return end, end.Add(-offset)
 }

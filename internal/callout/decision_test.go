@@ -123,8 +123,10 @@ func TestDecisionUserJWT(t *testing.T) {
 				// The server refuses users of a scoped key that carry any permission, limit
 				// or connection type; it applies the role's template instead.
 				t.Errorf("user JWT carries permissions or limits: %+v", uc.UserPermissionLimits)
-			case uc.Expires != id.Expiry.Unix():
-				t.Errorf("exp %d, want the token's exp %d", uc.Expires, id.Expiry.Unix())
+			case !d.SessionCap.Equal(id.Expiry):
+				t.Errorf("session cap %v, want the token's exp %v", d.SessionCap, id.Expiry)
+			case uc.Expires != wantSpreadExpiry(id.Expiry, c.now, calloutconfig.DefaultExpirySpreadPercent, upub).Unix():
+				t.Errorf("exp %d, want the token's exp %d spread by the default for %s", uc.Expires, id.Expiry.Unix(), upub)
 			}
 			want := []string{"ping-sub:_ifwgsy3fibcxqylnobwgklsdj5gq", "role:writer", "mapping:orders_writers", "team:blue", "cost-center:42"}
 			for _, tag := range want {
@@ -164,7 +166,7 @@ func TestDecisionSessionExpiry(t *testing.T) {
 			id := identity("alice", "g")
 			id.Expiry = tc.tokenExp
 			e := c.engine(t, fakeVerifier{"tok-alice": id}, m)
-			data, hdr, _ := c.request(t, nil)
+			data, hdr, upub := c.request(t, nil)
 			reply, d := e.handle(context.Background(), data, hdr)
 			resp := c.response(t, reply)
 			if tc.wantReason != "" {
@@ -177,8 +179,10 @@ func TestDecisionSessionExpiry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if uc.Expires != tc.wantExp.Unix() || !d.Expires.Equal(tc.wantExp) {
-				t.Fatalf("exp %v, want %v", time.Unix(uc.Expires, 0).UTC(), tc.wantExp)
+			// wantExp is the cap; the default spread then moves it earlier for this nkey.
+			want := wantSpreadExpiry(tc.wantExp, c.now, calloutconfig.DefaultExpirySpreadPercent, upub)
+			if !d.SessionCap.Equal(tc.wantExp) || uc.Expires != want.Unix() || !d.Expires.Equal(want) {
+				t.Fatalf("exp %v (cap %v), want %v (cap %v)", time.Unix(uc.Expires, 0).UTC(), d.SessionCap, want, tc.wantExp)
 			}
 		})
 	}
