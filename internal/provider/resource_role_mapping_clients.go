@@ -119,23 +119,9 @@ func resolveClientsWithPingOne(ctx context.Context, client clientLookup, values 
 }
 
 func resolvedClientsFrom(list types.List) []resolvedClient {
-	if list.IsNull() || list.IsUnknown() {
-		return nil
-	}
 	var out []resolvedClient
-	for _, e := range list.Elements() {
-		obj, ok := e.(types.Object)
-		if !ok {
-			continue
-		}
-		a := obj.Attributes()
-		str := func(k string) string {
-			if s, ok := a[k].(types.String); ok {
-				return s.ValueString()
-			}
-			return ""
-		}
-		out = append(out, resolvedClient{Value: str("value"), ID: str("id"), Name: str("name")})
+	for _, a := range objectStrings(list) {
+		out = append(out, resolvedClient{Value: a["value"], ID: a["id"], Name: a["name"]})
 	}
 	return out
 }

@@ -159,23 +159,9 @@ func sortResolvedGroups(gs []resolvedGroup) {
 }
 
 func resolvedGroupsFrom(list types.List) []resolvedGroup {
-	if list.IsNull() || list.IsUnknown() {
-		return nil
-	}
 	var out []resolvedGroup
-	for _, e := range list.Elements() {
-		obj, ok := e.(types.Object)
-		if !ok {
-			continue
-		}
-		a := obj.Attributes()
-		str := func(k string) string {
-			if s, ok := a[k].(types.String); ok {
-				return s.ValueString()
-			}
-			return ""
-		}
-		out = append(out, resolvedGroup{Value: str("value"), Name: str("name"), ID: str("id")})
+	for _, a := range objectStrings(list) {
+		out = append(out, resolvedGroup{Value: a["value"], Name: a["name"], ID: a["id"]})
 	}
 	return out
 }

@@ -109,3 +109,26 @@ func quoteAll(in []string) []string {
 	}
 	return out
 }
+
+// objectStrings reads a list of objects whose attributes are strings, one map per element
+// (nulls read as ""), so list-of-object computed attributes share one decoder.
+func objectStrings(list types.List) []map[string]string {
+	if list.IsNull() || list.IsUnknown() {
+		return nil
+	}
+	out := make([]map[string]string, 0, len(list.Elements()))
+	for _, e := range list.Elements() {
+		obj, ok := e.(types.Object)
+		if !ok {
+			continue
+		}
+		m := map[string]string{}
+		for k, v := range obj.Attributes() {
+			if s, ok := v.(types.String); ok {
+				m[k] = s.ValueString()
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
