@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 )
@@ -59,7 +60,11 @@ func TestIntrospectionMetrics(t *testing.T) {
 	t.Cleanup(idp.Close)
 	e := newNATSEnv(t, envOptions{xkey: true})
 	mapping := e.orders.mapping("orders-readers", "reader", 0, "order-readers")
-	s, _ := startService(t, e.doc(introspectingIssuer(idp, idp.IntrospectionURL(), ""), mapping), Options{Now: clk.now})
+	reusing := func(iss calloutconfig.Issuer) calloutconfig.Issuer {
+		iss.Introspection.ReuseFor = calloutconfig.Duration(oidc.DefaultIntrospectionFreshFor)
+		return iss
+	}
+	s, _ := startService(t, e.doc(reusing(introspectingIssuer(idp, idp.IntrospectionURL(), "")), mapping), Options{Now: clk.now})
 	h := httptest.NewServer(s.HTTPHandler())
 	t.Cleanup(h.Close)
 	groups := []string{"order-readers"}
@@ -122,7 +127,7 @@ func TestIntrospectionMetrics(t *testing.T) {
 	// A reload to another auth method builds a new introspector: the counters carry on from
 	// where they were, and the new one adds to them.
 	before := got
-	if err := s.Reload(e.doc(introspectingIssuer(idp, idp.PingFederateIntrospectionURL(), "client_secret_post"), mapping)); err != nil {
+	if err := s.Reload(e.doc(reusing(introspectingIssuer(idp, idp.PingFederateIntrospectionURL(), "client_secret_post")), mapping)); err != nil {
 		t.Fatal(err)
 	}
 	if s.state.Load().iss.verifier == v {

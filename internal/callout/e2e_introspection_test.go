@@ -87,7 +87,9 @@ func TestIntrospectionRevokedTokenRefusedOnReconnect(t *testing.T) {
 	idp := pingonetest.New(pingonetest.Options{Now: clk.now})
 	t.Cleanup(idp.Close)
 	e := newNATSEnv(t, envOptions{xkey: true})
-	doc := e.doc(introspectingIssuer(idp, idp.IntrospectionURL(), ""), e.orders.mapping("orders-readers", "reader", 0, "order-readers"))
+	iss := introspectingIssuer(idp, idp.IntrospectionURL(), "")
+	iss.Introspection.ReuseFor = calloutconfig.Duration(oidc.DefaultIntrospectionFreshFor)
+	doc := e.doc(iss, e.orders.mapping("orders-readers", "reader", 0, "order-readers"))
 	_, audit := startService(t, doc, Options{Now: clk.now})
 
 	tok := idp.IssueOpaqueToken(pingonetest.TokenOptions{Subject: aliceID, Groups: []string{"order-readers"}, Extra: map[string]any{"name": "Alice Reader"}})
@@ -230,5 +232,36 @@ func TestIntrospectionPingFederateShape(t *testing.T) {
 	}
 	if n := idp.IntrospectionRequests(); n != before {
 		t.Fatalf("a malformed JWT was sent to the introspection endpoint (%d requests)", n-before)
+	}
+}
+
+// TestIntrospectionDefaultAsksOnEveryConnect: with reuse_for at its default of 0 every connect
+// asks the issuer while it answers, so a token revoked at Ping is refused on its very next
+// connect, with no window to wait out.
+func TestIntrospectionDefaultAsksOnEveryConnect(t *testing.T) {
+	t.Parallel()
+	idp := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(idp.Close)
+	e := newNATSEnv(t, envOptions{})
+	_, audit := startService(t, e.doc(introspectingIssuer(idp, idp.IntrospectionURL(), ""),
+		e.orders.mapping("orders-readers", "reader", 0, "order-readers")), Options{})
+	tok := idp.IssueOpaqueToken(pingonetest.TokenOptions{Subject: aliceID, Groups: []string{"order-readers"}})
+	for i := range 2 {
+		nc, err := e.connectToken(tok, "")
+		if err != nil {
+			t.Fatalf("connect %d: %v", i, err)
+		}
+		nc.Close()
+	}
+	if n := idp.IntrospectionRequests(); n != 2 {
+		t.Fatalf("%d introspection requests for two connects, want one each", n)
+	}
+	if !idp.RevokeToken(tok) {
+		t.Fatal("the fixture did not know its own token")
+	}
+	refused(t, e, tok)
+	recs := recordsFor(t, audit, tok, 3)
+	if last := recs[len(recs)-1]; last.Decision != "deny" || last.Reason != Reason(oidc.ReasonTokenInactive) {
+		t.Fatalf("the first connect after revocation: %s %s, want deny token_inactive", last.Decision, last.Reason)
 	}
 }

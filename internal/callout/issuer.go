@@ -76,11 +76,21 @@ func newIntrospector(iss calloutconfig.Issuer, now func() time.Time, cacheSize i
 		Client:       client,
 		Now:          now,
 		CacheEntries: entries,
+		FreshFor:     freshFor(in.ReuseFor.Std()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("issuer.introspection: %w", err)
 	}
 	return intro, nil
+}
+
+// freshFor maps the document's reuse_for onto oidc's FreshFor, where 0 means its default and a
+// negative value asks on every connect.
+func freshFor(reuse time.Duration) time.Duration {
+	if reuse <= 0 {
+		return -1
+	}
+	return reuse
 }
 
 // introspectionStats are the counters of the runtime's introspector; zero without one, and for

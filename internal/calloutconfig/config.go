@@ -74,6 +74,10 @@ type Introspection struct {
 	ClientSecret string `json:"client_secret"`
 	// AuthMethod is client_secret_basic (default) or client_secret_post.
 	AuthMethod string `json:"auth_method,omitempty"`
+	// ReuseFor is how long a positive answer is reused without asking again while the endpoint
+	// answers. 0 asks on every connect, so a token revoked at Ping is refused on its next
+	// connect; answers are still kept until exp for when the endpoint cannot be asked.
+	ReuseFor Duration `json:"reuse_for"`
 }
 
 // NATS says how the service connects and what it signs.

@@ -99,6 +99,10 @@ var (
 	// tolerating it would stretch every token's validity.
 	ClockSkewBounds = Bounds{Min: 0, Max: 5 * time.Minute,
 		Why: "fix the clocks instead; a larger tolerance stretches every token's validity"}
+	// IntrospectionReuseBounds limits introspection.reuse_for: a revoked opaque token keeps
+	// connecting for up to that long, so the ceiling stays short.
+	IntrospectionReuseBounds = Bounds{Min: 0, Max: 5 * time.Minute,
+		Why: "a token revoked at Ping would keep connecting for that long"}
 	// JWKSRefreshBounds limits jwks_min_refresh_interval.
 	JWKSRefreshBounds = Bounds{Min: time.Second, Max: 24 * time.Hour,
 		Why: "new Ping keys would not be learned for that long"}

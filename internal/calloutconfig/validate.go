@@ -137,6 +137,9 @@ func (iss Issuer) Validate() error {
 		} else if err := CheckClientID(in.ClientID); err != nil {
 			add("issuer.introspection.client_id: %v", err)
 		}
+		if err := IntrospectionReuseBounds.Check("issuer.introspection.reuse_for", in.ReuseFor.Std()); err != nil {
+			errs = append(errs, err)
+		}
 		if err := CheckIntrospectionAuthMethod(in.AuthMethod); err != nil {
 			add("issuer.introspection.auth_method: %v", err)
 		}

@@ -166,6 +166,9 @@ func TestValidateRefusesWhatTheProviderRefuses(t *testing.T) {
 		{"introspection without secret", func(d *Document) {
 			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2", ClientID: "c"}
 		}, "client_id and client_secret are required"},
+		{"introspection reuse too long", func(d *Document) {
+			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2", ClientID: "c", ClientSecret: "s", ReuseFor: Duration(10 * time.Minute)}
+		}, "issuer.introspection.reuse_for 10m is longer than the maximum of 5m"},
 		{"introspection auth method", func(d *Document) {
 			d.Issuer.Introspection = &Introspection{Endpoint: "https://pf.example.com/as/introspect.oauth2", ClientID: "c", ClientSecret: "s", AuthMethod: "private_key_jwt"}
 		}, "not a supported client authentication"},

@@ -51,8 +51,8 @@
 //     anyone can still use the token. exp stays required. A token_type other than Bearer
 //     (DPoP) is refused: a NATS client cannot prove possession of a key.
 //   - Positive answers are cached by the token's SHA-256 until exp, bounded by entries and by
-//     response bytes, and reused without asking only for FreshFor (30 s by default): that is
-//     the revocation delay. Past it the issuer is asked again; the cached answer is served
+//     response bytes, and reused without asking only for FreshFor (30 s by default here; the
+//     callout's reuse_for defaults to asking on every connect): that is the revocation delay. Past it the issuer is asked again; the cached answer is served
 //     only when the endpoint cannot be asked (down, timing out, 401, a spent budget), until
 //     exp. active: false drops the entry and is never cached as positive.
 //   - Calls are rate-limited by two token buckets, one for tokens not cached and one for

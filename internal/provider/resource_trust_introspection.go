@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -29,6 +30,7 @@ type trustIntrospectionModel struct {
 	ClientID     types.String `tfsdk:"client_id"`
 	ClientSecret types.String `tfsdk:"client_secret"`
 	AuthMethod   types.String `tfsdk:"auth_method"`
+	ReuseFor     types.String `tfsdk:"reuse_for"`
 }
 
 var introspectionEndpointPath = path.Root("introspection").AtName("endpoint")
@@ -38,9 +40,10 @@ func introspectionAttribute() schema.SingleNestedAttribute {
 		Optional: true,
 		MarkdownDescription: "Accept opaque (reference) tokens, which the callout cannot verify itself, by asking the " +
 			"issuer's RFC 7662 introspection endpoint; JWTs are still verified locally. The answer passes the same " +
-			"policy as a JWT (audiences, scopes, lifetime, groups claim). A positive answer is reused for 30 seconds, " +
-			"so a token revoked at Ping is refused within 30 seconds; during an outage of the endpoint tokens answered " +
-			"before keep working until their `exp` and new ones are refused.",
+			"policy as a JWT (audiences, scopes, lifetime, groups claim). By default every connect asks the endpoint, " +
+			"so a token revoked at Ping is refused on its next connect (see `reuse_for`); during an outage of the " +
+			"endpoint tokens answered before keep working until their `exp` and new ones are refused. Calls are " +
+			"rate-limited, so a flood of invented tokens cannot hammer Ping.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				Optional: true,
@@ -63,6 +66,15 @@ func introspectionAttribute() schema.SingleNestedAttribute {
 				MarkdownDescription: "That client's secret. Secret: shown in no plan and no log, but stored in the " +
 					"state and in `callout_config`.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"reuse_for": schema.StringAttribute{
+				Optional: true, Computed: true,
+				Default: stringdefault.StaticString(calloutconfig.ShortDuration(0)),
+				MarkdownDescription: "How long a positive answer is reused without asking again while the endpoint " +
+					"answers. `\"0s\"` asks on every connect, so a revoked token is refused on its next connect; a " +
+					"longer time takes load off Ping during reconnect storms, and a token revoked at Ping keeps " +
+					"connecting for up to that long. " + durationRangeDoc(calloutconfig.IntrospectionReuseBounds, 0),
+				Validators: []validator.String{durationWithin(calloutconfig.IntrospectionReuseBounds)},
 			},
 			"auth_method": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("client_secret_basic"),
@@ -196,11 +208,14 @@ func (m *trustModel) introspectionDocument(ctx context.Context) *calloutconfig.I
 	if in == nil {
 		return nil
 	}
+	// Validated at plan time; an unparsable value cannot reach here.
+	reuse, _ := time.ParseDuration(in.ReuseFor.ValueString())
 	return &calloutconfig.Introspection{
 		Endpoint:     m.IntrospectionEndpoint.ValueString(),
 		ClientID:     in.ClientID.ValueString(),
 		ClientSecret: in.ClientSecret.ValueString(),
 		AuthMethod:   in.AuthMethod.ValueString(),
+		ReuseFor:     calloutconfig.Duration(reuse),
 	}
 }
 

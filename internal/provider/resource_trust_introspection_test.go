@@ -315,6 +315,7 @@ func TestAccTrust_introspectionPlanErrors(t *testing.T) {
 		Steps: []resource.TestStep{
 			step(block(creds+`auth_method = "private_key_jwt"`), `(?s)Unsupported client authentication.*"private_key_jwt".*client_secret_basic`),
 			step(block(creds+`auth_method = ""`), `(?s)introspection\.auth_method.*at least 1`),
+			step(block(creds+`reuse_for = "10m"`), `(?s)Duration too long.*maximum of 5m.*revoked at Ping`),
 			step(block(creds+`endpoint = "http://pf.example.com/as/introspect.oauth2"`), `(?s)Introspection endpoint refused.*plain\s+http`),
 			step("allow_insecure_http = true\n  "+block(creds+`endpoint = "http://10.0.0.1/as/introspect.oauth2"`),
 				`(?s)Introspection endpoint refused.*non-loopback\s+host`),
@@ -337,6 +338,7 @@ func TestValidateIntrospectionNeverEchoesCredentials(t *testing.T) {
 		"client_id":     types.StringValue("nats-callout"),
 		"client_secret": types.StringValue("s3cret"),
 		"auth_method":   types.StringValue("client_secret_basic"),
+		"reuse_for":     types.StringValue("0s"),
 	})
 	m := &trustModel{Introspection: in, AllowInsecureHTTP: types.BoolValue(false), PinnedJWKS: jsontypes.NewNormalizedNull()}
 	var diags diag.Diagnostics
