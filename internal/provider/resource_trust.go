@@ -58,6 +58,7 @@ type trustModel struct {
 	XKey                   types.Bool           `tfsdk:"xkey"`
 	StrictIssuerChecks     types.Bool           `tfsdk:"strict_issuer_checks"`
 	Introspection          types.Object         `tfsdk:"introspection"`
+	ExpirySpreadPercent    types.Float64        `tfsdk:"expiry_spread_percent"`
 
 	AccountPublicKey      types.String `tfsdk:"account_public_key"`
 	AccountSeed           types.String `tfsdk:"account_seed"`
@@ -243,7 +244,8 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: strictIssuerChecksDoc,
 			},
-			"introspection": introspectionAttribute(),
+			"introspection":         introspectionAttribute(),
+			"expiry_spread_percent": expirySpreadAttribute(),
 
 			"account_public_key":  generated("Public key (`A…`) of the callout account, generated on create and kept.", false),
 			"account_seed":        generated("Identity seed (`SA…`) of the callout account; the callout signs authorization responses with it. Secret.", true),

@@ -228,7 +228,8 @@ func (m *trustModel) document(mappings []calloutconfig.Mapping) (string, error) 
 			QueueGroup:         m.QueueGroup.ValueString(),
 			AuditSubject:       m.AuditSubject.ValueString(),
 		},
-		Mappings: sorted,
+		Mappings:            sorted,
+		ExpirySpreadPercent: expirySpreadDocument(m.ExpirySpreadPercent),
 	}
 	if m.XKey.ValueBool() {
 		doc.NATS.XKeySeed = m.XKeySeed.ValueString()

@@ -175,7 +175,7 @@ func (m *trustModel) inputsKnown(ctx context.Context) bool {
 	values := []attr.Value{m.Name, m.Issuer, m.Audiences, m.Algorithms, m.MaxTokenLifetime, m.ClockSkew,
 		m.RequiredScopes, m.ForbiddenScopes, m.GroupsClaim, m.NameClaims, m.CABundlePEM, m.AllowInsecureHTTP,
 		m.PinnedJWKS, m.JWKSMinRefreshInterval, m.RoleMappings, m.NATSURLs, m.QueueGroup, m.AuditSubject, m.XKey,
-		m.Introspection}
+		m.Introspection, m.ExpirySpreadPercent}
 	for _, v := range values {
 		if !valueFullyKnown(ctx, v) {
 			return false

@@ -26,15 +26,33 @@ import (
 
 // TestAccUpgrade_beforeClientConditions starts from 8f62561, the last commit before
 // natsping_role_mapping gained client_ids, scopes and claims (and resolved_clients): the
-// mappings (groups only, as every existing user has them), accounts, operator, user, trust and
-// server config plan no change at all.
+// mappings (groups only, as every existing user has them), accounts, operator, user and server
+// config plan no change at all. The trusts show one change, once: expirySpreadChange.
 func TestAccUpgrade_beforeClientConditions(t *testing.T) {
-	testAccUpgrade(t, upgradeCase{commit: "8f62561", operatorJWT: true})
+	testAccUpgrade(t, upgradeCase{commit: "8f62561", operatorJWT: true,
+		expect: []string{
+			"data.natsping_server_config.main read",
+			"natsping_trust.ping update: " + expirySpreadChange,
+			"natsping_trust.pinned update: " + expirySpreadChange,
+			"output.server_config update",
+		},
+		planChecks: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(trustRes, plancheck.ResourceActionUpdate),
+			plancheck.ExpectResourceAction("natsping_trust.pinned", plancheck.ResourceActionUpdate),
+		},
+	})
 }
+
+// expirySpreadChange: natsping_trust gained expiry_spread_percent with a default of 5. An
+// existing trust has no value for it, so the plan fills in the default (null → 5). Its
+// callout_config keeps its bytes, because the default is not written into the document and a
+// document without the field already means 5% to the callout; the sessions of an existing
+// trust are spread as soon as its callout runs this version, whatever the provider.
+const expirySpreadChange = "expiry_spread_percent: null → 5"
 
 // TestAccUpgrade_beforeRoleSigningKey starts from ef49200, the release before the callout
 // rules moved to calloutconfig (4c125d8). That commit made two changes an existing state sees,
-// once (the plan after this apply is empty):
+// once (the plan after this apply is empty), beside expirySpreadChange:
 //
 //   - A mapping rule carries the role's public key (role_signing_key), so the callout refuses at
 //     start a seed of another key. The rule of every existing mapping gains that one field, and
@@ -56,10 +74,12 @@ func TestAccUpgrade_beforeRoleSigningKey(t *testing.T) {
 			"natsping_role_mapping.writers update: rule (sensitive): " + roleKey,
 			"natsping_trust.ping update: " +
 				"callout_config (sensitive): +mappings[0]." + roleKey[1:] + ", +mappings[1]." + roleKey[1:] + "; " +
+				expirySpreadChange + "; " +
 				"role_mappings (sensitive): +[0]." + roleKey[1:] + ", +[1]." + roleKey[1:] + "; " +
 				"strict_issuer_checks: null → false",
 			"natsping_trust.pinned update: " +
 				"callout_config (sensitive): +mappings[0]." + roleKey[1:] + "; " +
+				expirySpreadChange + "; " +
 				"role_mappings (sensitive): +[0]." + roleKey[1:] + "; " +
 				"strict_issuer_checks: null → false",
 			"output.server_config update",
