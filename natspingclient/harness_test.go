@@ -68,8 +68,7 @@ func newWorld(t *testing.T, tokenLifetime time.Duration) *world {
 
 	// The role's template is left empty (everything allowed): what a role may do is the
 	// server's business, tested elsewhere; here only staying connected matters.
-	appKP, appPub, _ := keyPair(nkeys.CreateAccount)
-	_ = appKP
+	_, appPub, _ := keyPair(nkeys.CreateAccount)
 	_, rolePub, roleSeed := keyPair(nkeys.CreateAccount)
 	app := jwt.NewAccountClaims(appPub)
 	app.Name = appAccountName
