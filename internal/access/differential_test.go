@@ -147,7 +147,7 @@ func TestDifferentialAgainstServer(t *testing.T) {
 	keys := rand.NewChaCha8([32]byte{seed, 1})
 	accounts := []*testAccount{
 		{name: "APP", tags: []string{"env:prod", "env:dev"}},
-		{name: "OPS", tags: []string{"region:eu"}},
+		{name: "OPS", tags: []string{"region:eu"}, defaults: access.Permissions{PubAllow: []string{"orders.>"}, SubDeny: []string{"a.>"}}},
 	}
 	for _, a := range accounts {
 		for i := range 20 {
@@ -163,7 +163,7 @@ func TestDifferentialAgainstServer(t *testing.T) {
 				ukp := newKey(t, nkeys.PrefixByteUser, keys)
 				name, tags := genIdentity(rng)
 				id := r.identity(name, tags, must(ukp.PublicKey()))
-				perms, expandErr := access.ForUser(r.tpl, access.Permissions{}, id)
+				perms, expandErr := access.ForUser(r.tpl, a.defaults, id)
 				var reqs []request
 				if expandErr == nil {
 					reqs = genRequests(rng, id, perms)

@@ -23,10 +23,12 @@ import (
 // are all sent before a single flush, so the server's verdicts are collected in one batch.
 
 type testAccount struct {
-	name  string
-	tags  []string
-	kp    nkeys.KeyPair
-	roles []*testRole
+	name string
+	tags []string
+	// defaults are the account's default_permissions, for users whose template is empty.
+	defaults access.Permissions
+	kp       nkeys.KeyPair
+	roles    []*testRole
 }
 
 type testRole struct {
@@ -96,6 +98,7 @@ func startWorld(t testing.TB, rng io.Reader, accounts []*testAccount) *world {
 		ac := jwt.NewAccountClaims(must(a.kp.PublicKey()))
 		ac.Name = a.name
 		ac.Tags = jwt.TagList(a.tags)
+		ac.DefaultPermissions = a.defaults.ToJWT()
 		for _, r := range a.roles {
 			r.kp = newKey(t, nkeys.PrefixByteAccount, rng)
 			r.acct = a
