@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/natsping/terraform-provider-natsping/internal/pingone"
@@ -42,19 +41,9 @@ func (r *roleMappingResource) resolveClients(ctx context.Context, values []strin
 		}
 		return out
 	}
-	client, err := newPingOneClient(r.data.PingOne)
-	if err != nil {
-		diags.AddAttributeError(path.Root("client_ids"), "Cannot check client ids in PingOne", err.Error())
-		return nil
-	}
-	out, warnings, errs := resolveClientsWithPingOne(ctx, client, values, prior)
-	for _, w := range warnings {
-		diags.AddAttributeWarning(path.Root("client_ids"), w.summary, w.detail)
-	}
-	for _, e := range errs {
-		diags.AddAttributeError(path.Root("client_ids"), "PingOne application not found", e.Error())
-	}
-	return out
+	return lookUpInPingOne(r.data.PingOne, "client_ids", "application", diags, func(client *pingone.Client) ([]resolvedClient, []groupWarning, []error) {
+		return resolveClientsWithPingOne(ctx, client, values, prior)
+	})
 }
 
 // resolveClientsWithPingOne is the decision table of client id drift, like groups':

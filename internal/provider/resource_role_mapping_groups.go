@@ -41,17 +41,26 @@ func (r *roleMappingResource) resolveGroups(ctx context.Context, values []string
 		}
 		return out
 	}
-	client, err := newPingOneClient(r.data.PingOne)
+	return lookUpInPingOne(r.data.PingOne, "groups", "group", diags, func(client *pingone.Client) ([]resolvedGroup, []groupWarning, []error) {
+		return resolveWithPingOne(ctx, client, values, prior)
+	})
+}
+
+// lookUpInPingOne runs one PingOne resolution for the attribute attr and reports its warnings
+// and errors there; kind names what was looked up ("group", "application") in the summaries.
+func lookUpInPingOne[T any](settings *PingOneSettings, attr, kind string, diags *diag.Diagnostics,
+	resolve func(*pingone.Client) ([]T, []groupWarning, []error)) []T {
+	client, err := newPingOneClient(settings)
 	if err != nil {
-		diags.AddAttributeError(path.Root("groups"), "Cannot check groups in PingOne", err.Error())
+		diags.AddAttributeError(path.Root(attr), fmt.Sprintf("Cannot check %s in PingOne", attr), err.Error())
 		return nil
 	}
-	out, warnings, errs := resolveWithPingOne(ctx, client, values, prior)
+	out, warnings, errs := resolve(client)
 	for _, w := range warnings {
-		diags.AddAttributeWarning(path.Root("groups"), w.summary, w.detail)
+		diags.AddAttributeWarning(path.Root(attr), w.summary, w.detail)
 	}
 	for _, e := range errs {
-		diags.AddAttributeError(path.Root("groups"), "PingOne group not found", e.Error())
+		diags.AddAttributeError(path.Root(attr), "PingOne "+kind+" not found", e.Error())
 	}
 	return out
 }
