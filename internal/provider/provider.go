@@ -191,5 +191,7 @@ func (p *natspingProvider) Functions(_ context.Context) []func() function.Functi
 	return []func() function.Function{
 		// provider-defined functions are registered here, one line each
 		NewDecodeJWTFunction,
+		NewAllowsFunction,
+		NewRoleAllowsFunction,
 	}
 }
