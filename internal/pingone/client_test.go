@@ -3,7 +3,9 @@ package pingone
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -327,6 +329,30 @@ func TestIsID(t *testing.T) {
 	} {
 		if got := IsID(s); got != want {
 			t.Errorf("IsID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestIsUnavailable: only "PingOne could not answer" counts as an outage, never a refusal.
+func TestIsUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&url.Error{Op: "Get", URL: "https://api.pingone.eu", Err: errors.New("connection refused")}, true},
+		{fmt.Errorf("listing groups: %w", &APIError{StatusCode: 503}), true},
+		{&APIError{StatusCode: 429}, true},
+		{&APIError{StatusCode: 401}, false},
+		{&APIError{StatusCode: 403}, false},
+		{&APIError{StatusCode: 404}, false},
+		{&APIError{StatusCode: 400}, false},
+		{&NotFoundError{Lookup: "name x"}, false},
+		{context.DeadlineExceeded, true},
+		{errors.New("some other failure"), false},
+		{nil, false},
+	} {
+		if got := IsUnavailable(tc.err); got != tc.want {
+			t.Errorf("IsUnavailable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

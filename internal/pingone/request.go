@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // ErrNotFound matches (with errors.Is) every error for a group, application or other object
@@ -244,4 +247,27 @@ func newAPIError(u *url.URL, resp *http.Response, body []byte) *APIError {
 	}
 	e.Body = text
 	return e
+}
+
+// IsUnavailable reports whether err says PingOne could not answer (a network failure, a
+// timeout, 429 or 5xx after the client's retries) rather than that it answered no: a caller
+// may then fall back to what it reviewed before, where a refusal (401, 403, 404, a bad
+// filter) must still stop it.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.StatusCode == http.StatusTooManyRequests || api.StatusCode >= 500
+	}
+	var retrieve *oauth2.RetrieveError
+	if errors.As(err, &retrieve) {
+		return retrieve.Response != nil && (retrieve.Response.StatusCode == http.StatusTooManyRequests || retrieve.Response.StatusCode >= 500)
+	}
+	var netErr net.Error
+	var opErr *net.OpError
+	var urlErr *url.Error
+	return errors.As(err, &netErr) || errors.As(err, &opErr) || errors.As(err, &urlErr) ||
+		errors.Is(err, context.DeadlineExceeded)
 }

@@ -98,6 +98,11 @@ func resolveClientsWithPingOne(ctx context.Context, client clientLookup, values 
 				detail: fmt.Sprintf("The application for client_ids entry %q (was %q, id %s) no longer exists in PingOne; "+
 					"this plan keeps only the old id, which no token can carry: nobody gets the role through it. Remove "+
 					"the entry or map another application.", v, prev.Name, prev.ID)})
+		case seen && prev.ID != "" && pingone.IsUnavailable(err):
+			out = append(out, prev)
+			warnings = append(warnings, groupWarning{summary: "PingOne unreachable: application not re-checked",
+				detail: fmt.Sprintf("client_ids entry %q could not be checked (%v). The plan keeps the application as "+
+					"last applied (id %s); a deletion in PingOne will show once PingOne answers.", v, err, prev.ID)})
 		default:
 			errs = append(errs, fmt.Errorf("client_ids entry %q: %w. Create the application in PingOne or correct the "+
 				"entry; a mapping to a client that does not exist would never match", v, err))

@@ -122,6 +122,13 @@ func resolveWithPingOne(ctx context.Context, client groupLookup, values []string
 						"longer match anyone through it. Remove it from groups or map another group.", v, prev.ID),
 				})
 			}
+		case seen && pingone.IsUnavailable(err):
+			// An outage at PingOne must not block every plan: keep what was reviewed, which
+			// grants nothing new, and say so. A new entry still fails below.
+			out = append(out, prev)
+			warnings = append(warnings, groupWarning{summary: "PingOne unreachable: group not re-checked",
+				detail: fmt.Sprintf("groups entry %q could not be checked (%v). The plan keeps the group as last applied "+
+					"(name %q, id %s); a rename or deletion in PingOne will show once PingOne answers.", v, err, prev.Name, prev.ID)})
 		default:
 			errs = append(errs, fmt.Errorf("groups entry %q: %w. Create the group in PingOne or correct the entry; "+
 				"a mapping to a group that does not exist would never match", v, err))

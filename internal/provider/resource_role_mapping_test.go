@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -468,6 +470,80 @@ func TestAccRoleMapping_clientDrift(t *testing.T) {
 			{
 				Config:      testAccPingOneProviderConfig(srv, "") + servicesMappingConfig(o.roleSigner, `["0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7f"]`),
 				ExpectError: regexp.MustCompile(`(?s)PingOne application not found.*0f6c1c7e-8f6a-4b7e-9d3c-2a1b0c9d8e7f`),
+			},
+		},
+	})
+}
+
+// downDirectory is a PingOne that cannot answer: every lookup fails with err.
+type downDirectory struct{ err error }
+
+func (d downDirectory) GetGroup(context.Context, string) (*pingone.Group, error) { return nil, d.err }
+func (d downDirectory) FindGroupByName(context.Context, string) (*pingone.Group, error) {
+	return nil, d.err
+}
+func (d downDirectory) GetApplication(context.Context, string) (*pingone.Application, error) {
+	return nil, d.err
+}
+func (d downDirectory) ResolveClientID(context.Context, string) (*pingone.Application, error) {
+	return nil, d.err
+}
+
+// TestResolveDuringPingOneOutage: when PingOne cannot answer, entries resolved before keep
+// their reviewed resolution with a warning (an outage must not block every plan), new entries
+// still fail, and a refusal (401) is never mistaken for an outage.
+func TestResolveDuringPingOneOutage(t *testing.T) {
+	t.Parallel()
+	const id = "11111111-0000-4000-8000-000000000001"
+	unreachable := &url.Error{Op: "Get", URL: "https://api.pingone.eu/v1/environments/x/groups", Err: errors.New("connection refused")}
+	busy := &pingone.APIError{Method: "GET", Path: "/groups", StatusCode: 503}
+	refused := &pingone.APIError{Method: "GET", Path: "/groups", StatusCode: 401}
+	prior := []resolvedGroup{{"ops", "ops", id}}
+	for name, err := range map[string]error{"network": unreachable, "503": busy} {
+		got, warnings, errs := resolveWithPingOne(context.Background(), downDirectory{err}, []string{"ops"}, prior)
+		if len(errs) != 0 || fmt.Sprint(got) != fmt.Sprint(prior) || len(warnings) != 1 || !strings.Contains(warnings[0].summary, "PingOne unreachable") {
+			t.Fatalf("%s: got %v, warnings %+v, errors %v; want the reviewed group kept with a warning", name, got, warnings, errs)
+		}
+		if _, _, errs := resolveWithPingOne(context.Background(), downDirectory{err}, []string{"new"}, prior); len(errs) != 1 {
+			t.Fatalf("%s: a new group was accepted without PingOne: %v", name, errs)
+		}
+		clients, warnings, errs := resolveClientsWithPingOne(context.Background(), downDirectory{err}, []string{"svc"},
+			[]resolvedClient{{Value: "svc", ID: id, Name: "Orders"}})
+		if len(errs) != 0 || len(clients) != 1 || clients[0].ID != id || len(warnings) != 1 {
+			t.Fatalf("%s: clients %v, warnings %+v, errors %v; want the reviewed client kept with a warning", name, clients, warnings, errs)
+		}
+	}
+	if _, _, errs := resolveWithPingOne(context.Background(), downDirectory{refused}, []string{"ops"}, prior); len(errs) != 1 {
+		t.Fatalf("a 401 was treated as an outage: %v", errs)
+	}
+}
+
+// TestAccRoleMapping_pingOneOutage: an existing mapping plans with its reviewed groups and
+// client ids while PingOne is down (a warning names the outage), so a PingOne outage does not
+// block planning the rest of the configuration; a new group still needs PingOne.
+func TestAccRoleMapping_pingOneOutage(t *testing.T) {
+	srv := pingonetest.New(pingonetest.Options{Groups: pingonetest.DefaultGroups()})
+	t.Cleanup(srv.Close)
+	testAccTrustPingOne(t, srv)
+	o := newTrustOffline(t)
+	app := srv.AddApplication(pingonetest.Application{ID: "8f1c2d3e-0000-4000-8000-00000000c11e", Name: "Orders Service", Type: "WORKER"})
+	withClients := strings.Replace(mappingConfig(o.roleSigner, `["Managers"]`), "groups", fmt.Sprintf("client_ids = [%q]\n  groups", app.ID), 1)
+	config := testAccPingOneProviderConfig(srv, "") + withClients
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: srv.Close,
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				Config:      testAccPingOneProviderConfig(srv, "") + mappingConfig(o.roleSigner, `["Managers", "Engineering"]`),
+				ExpectError: regexp.MustCompile(`(?s)PingOne group not found.*"Engineering"`),
 			},
 		},
 	})
