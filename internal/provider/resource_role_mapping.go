@@ -79,6 +79,8 @@ func (r *roleMappingResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"an unknown group is an error, and a group renamed or deleted since the last apply shows as a planned " +
 			"update of `resolved_groups` and `rule`, with a warning naming the group. Client ids are looked up the " +
 			"same way (PingOne applications): unknown is an error, a deleted application shows in `resolved_clients`. " +
+			"While PingOne cannot answer (network, 429, 5xx), entries resolved before keep their reviewed " +
+			"resolution with a warning, so an outage does not block the plan; new entries still fail. " +
 			"Without it nothing is checked: " +
 			"values shaped like a UUID are matched as group ids, all others as group names.\n\n" +
 			"The mapping is handed to `natsping_trust.role_mappings` through `rule`, which contains the role's signing " +
