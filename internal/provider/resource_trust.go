@@ -38,6 +38,7 @@ type trustResource struct{ data *ProviderData }
 type trustModel struct {
 	Name                   types.String         `tfsdk:"name"`
 	OperatorSigner         types.String         `tfsdk:"operator_signer"`
+	OperatorJWT            types.String         `tfsdk:"operator_jwt"`
 	Issuer                 types.String         `tfsdk:"issuer"`
 	Audiences              types.Set            `tfsdk:"audiences"`
 	Algorithms             types.Set            `tfsdk:"algorithms"`
@@ -144,6 +145,13 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "Signs the callout account JWT: the `signer` output of `natsping_operator` or a raw " +
 					"operator seed (`SO…`). Changing it re-signs the JWT and shows the new `issuer_public_key` in the plan.",
 				Validators: []validator.String{validSigner(natsjwt.KindOperator)},
+			},
+			"operator_jwt": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "JWT of the operator `operator_signer` signs for, usually `natsping_operator.<name>.jwt`. " +
+					"When set, the plan refuses a signer nats-server would refuse for the callout account: the operator's " +
+					"identity seed under `strict_signing_keys`, or a key of another operator (the same check as " +
+					"`natsping_account.operator_jwt`). It is checked, never signed into the callout account.",
 			},
 			"issuer": schema.StringAttribute{
 				Required: true,

@@ -29,6 +29,8 @@ func (r *trustResource) ValidateConfig(ctx context.Context, req resource.Validat
 	if !m.AllowInsecureHTTP.IsUnknown() {
 		checkIssuerURL(m.Issuer, m.AllowInsecureHTTP, &resp.Diagnostics)
 	}
+	// The callout account is signed like any account, so the account's rule applies as it is.
+	checkAccountOperatorSigner(m.OperatorSigner, m.OperatorJWT, &resp.Diagnostics)
 	required, reqKnown := sortedKnownStrings(ctx, m.RequiredScopes, &resp.Diagnostics)
 	forbidden, forbKnown := sortedKnownStrings(ctx, m.ForbiddenScopes, &resp.Diagnostics)
 	if reqKnown && forbKnown {

@@ -487,3 +487,45 @@ func TestAccTrust_plainHTTPLoopbackIssuer(t *testing.T) {
 		},
 	})
 }
+
+// TestAccTrust_operatorSignerCheckedAgainstOperatorJWT: with operator_jwt, the plan refuses the
+// operator's identity seed under strict signing keys (the default) and a signer of another
+// operator, before the callout account is signed; the operator's signer plans and applies.
+func TestAccTrust_operatorSignerCheckedAgainstOperatorJWT(t *testing.T) {
+	srv := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(srv.Close)
+	jwks := fixtureJWKS(t, srv)
+	o := newTrustOffline(t)
+	operators := `
+resource "natsping_operator" "op" { name = "acme" }
+resource "natsping_operator" "other" { name = "other" }
+`
+	trust := func(signer string) string {
+		cfg := strings.Replace(o.config(srv.Issuer(), fmt.Sprintf("pinned_jwks = %q\n  operator_jwt = natsping_operator.op.jwt", jwks)),
+			fmt.Sprintf("%q", o.operatorSeed), signer, 1)
+		return operators + cfg
+	}
+	ws := `\s+`
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: operators},
+			{
+				Config:   trust("natsping_operator.op.seed"),
+				PlanOnly: true,
+				ExpectError: regexp.MustCompile(`Operator identity key under strict signing keys(?s:.*)operator_signer` + ws + `=` + ws +
+					`natsping_operator\.<name>\.signer`),
+			},
+			{
+				Config:      trust("natsping_operator.other.signer"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Signer of another operator`),
+			},
+			{
+				Config:           trust("natsping_operator.op.signer"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
