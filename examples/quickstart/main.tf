@@ -70,6 +70,7 @@ resource "natsping_role_mapping" "writers" {
 
 resource "natsping_trust" "ping" {
   operator_signer           = natsping_operator.main.signer
+  operator_jwt              = natsping_operator.main.jwt
   issuer                    = var.ping_issuer
   audiences                 = [var.ping_audience]
   groups_claim              = "groups"

@@ -2,6 +2,7 @@
 # discovery document and signing keys; when PingOne rotates its keys, the next plan shows it.
 resource "natsping_trust" "ping" {
   operator_signer = natsping_operator.main.signer
+  operator_jwt    = natsping_operator.main.jwt # lets the plan refuse a signer nats-server would refuse
   issuer          = "https://auth.pingone.eu/${var.pingone_environment_id}/as"
   audiences       = ["https://nats.example.com"]
   groups_claim    = "groups"
