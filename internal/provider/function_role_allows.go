@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
@@ -72,7 +73,7 @@ func (f *roleAllowsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(0, err.Error())
 		return
 	}
-	tpl, ok := acc.roles[role]
+	r, ok := acc.roles[role]
 	if !ok {
 		resp.Error = function.NewArgumentFuncError(1, acc.missingRole(role))
 		return
@@ -83,7 +84,7 @@ func (f *roleAllowsFunction) Run(ctx context.Context, req function.RunRequest, r
 		return
 	}
 	id.AccountName, id.AccountKey, id.AccountTags = acc.name, acc.key, acc.tags
-	p, err := access.ForUser(tpl, acc.defaults, id)
+	p, err := access.ForUser(r.template, acc.defaults, id)
 	if err != nil {
 		resp.Error = function.NewArgumentFuncError(2, fmt.Sprintf("nats-server refuses the connection of this user of role %q: %v", role, err))
 		return
@@ -96,8 +97,17 @@ func (f *roleAllowsFunction) Run(ctx context.Context, req function.RunRequest, r
 type accountRoles struct {
 	name, key string
 	tags      []string
-	roles     map[string]access.Permissions
+	roles     map[string]accountRole
 	defaults  access.Permissions
+}
+
+// accountRole is a role's template and the limits its users get, as the account JWT
+// carries them (-1: unlimited).
+type accountRole struct {
+	template            access.Permissions
+	subs, data, payload int64
+	bearer              bool
+	connTypes, networks []string
 }
 
 func (a accountRoles) missingRole(role string) string {
@@ -137,12 +147,18 @@ func decodeAccountJWT(token string) (*jwt.AccountClaims, error) {
 func accountFromJWT(ac *jwt.AccountClaims) accountRoles {
 	a := accountRoles{
 		name: ac.Name, key: ac.Subject, tags: ac.Tags,
-		roles:    map[string]access.Permissions{},
+		roles:    map[string]accountRole{},
 		defaults: access.FromJWT(ac.DefaultPermissions),
 	}
 	for _, scope := range ac.SigningKeys {
 		if us, ok := scope.(*jwt.UserScope); ok {
-			a.roles[us.Role] = access.FromJWT(us.Template.Permissions)
+			t := us.Template
+			a.roles[us.Role] = accountRole{
+				template: access.FromJWT(t.Permissions),
+				subs:     t.Subs, data: t.Data, payload: t.Payload, bearer: t.BearerToken,
+				connTypes: slices.Sorted(slices.Values(t.AllowedConnectionTypes)),
+				networks:  slices.Sorted(slices.Values(t.Src)),
+			}
 		}
 	}
 	return a
@@ -154,7 +170,7 @@ var accountConfigKeys = []string{"default_permissions", "name", "public_key", "r
 // Keys are strict so that the whole resource (which holds seeds) is refused rather than
 // quietly accepted.
 func accountFromConfig(m map[string]any) (accountRoles, error) {
-	a := accountRoles{roles: map[string]access.Permissions{}}
+	a := accountRoles{roles: map[string]accountRole{}}
 	for _, k := range sortedKeys(m) {
 		v := m[k]
 		var err error
@@ -222,17 +238,53 @@ func (a *accountRoles) readRoles(v any) error {
 		if _, dup := a.roles[name]; dup {
 			return fmt.Errorf("role %q is listed twice", name)
 		}
-		// Other role attributes (description, limits) do not decide publish or subscribe.
-		var p access.Permissions
-		if pm, ok := r["permissions"].(map[string]any); ok {
-			var err error
-			if p, err = permissionsFromObject(pm, true); err != nil {
-				return fmt.Errorf("role %q permissions: %w", name, err)
-			}
-		} else if r["permissions"] != nil {
-			return fmt.Errorf("role %q permissions must be an object", name)
+		ar, err := roleFromConfig(name, r)
+		if err != nil {
+			return err
 		}
-		a.roles[name] = p
+		a.roles[name] = ar
 	}
 	return nil
+}
+
+// roleFromConfig reads one entry of natsping_account.roles; description and unknown
+// attributes say nothing about access.
+func roleFromConfig(name string, r map[string]any) (accountRole, error) {
+	ar := accountRole{subs: -1, data: -1, payload: -1}
+	if pm, ok := r["permissions"].(map[string]any); ok {
+		var err error
+		if ar.template, err = permissionsFromObject(pm, true); err != nil {
+			return ar, fmt.Errorf("role %q permissions: %w", name, err)
+		}
+	} else if r["permissions"] != nil {
+		return ar, fmt.Errorf("role %q permissions must be an object", name)
+	}
+	for _, f := range []struct {
+		key string
+		dst *int64
+	}{{"max_data", &ar.data}, {"max_payload", &ar.payload}, {"max_subscriptions", &ar.subs}} {
+		if r[f.key] == nil {
+			continue
+		}
+		n, err := wholeNumber(r[f.key], fmt.Sprintf("role %q %s", name, f.key))
+		if err != nil {
+			return ar, err
+		}
+		if n != 0 {
+			*f.dst = n
+		}
+	}
+	if b, ok := r["bearer"].(bool); ok {
+		ar.bearer = b
+	}
+	var err error
+	if ar.connTypes, err = plainStrings(r["allowed_connection_types"], fmt.Sprintf("role %q allowed_connection_types", name)); err != nil {
+		return ar, err
+	}
+	if ar.networks, err = plainStrings(r["source_networks"], fmt.Sprintf("role %q source_networks", name)); err != nil {
+		return ar, err
+	}
+	slices.Sort(ar.connTypes)
+	slices.Sort(ar.networks)
+	return ar, nil
 }

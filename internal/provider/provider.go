@@ -177,6 +177,7 @@ func (p *natspingProvider) DataSources(_ context.Context) []func() datasource.Da
 		NewJWTDataSource,
 		NewPingGroupsDataSource,
 		NewOIDCDiscoveryDataSource,
+		NewAccessViewDataSource,
 	}
 }
 
@@ -193,5 +194,6 @@ func (p *natspingProvider) Functions(_ context.Context) []func() function.Functi
 		NewDecodeJWTFunction,
 		NewAllowsFunction,
 		NewRoleAllowsFunction,
+		NewAccessViewFunction,
 	}
 }
