@@ -3,7 +3,8 @@
 # the Go module proxy: OpenTofu is built once and cached outside the checkout.
 #
 # Stages: go vet; unit and acceptance tests against OpenTofu; the acceptance tests again
-# against Terraform when a `terraform` binary is on PATH; docs freshness. Every stage runs
+# against Terraform when a `terraform` binary is on PATH; the examples' .tftest.hcl suites
+# with both CLIs (scripts/test-examples.sh); docs freshness. Every stage runs
 # even after a failure, so one run reports everything; the exit status is non-zero if any
 # stage failed.
 #
@@ -67,6 +68,17 @@ if terraform_bin=$(command -v terraform); then
   fi
 else
   skip "acceptance tests with terraform" "no terraform on PATH"
+fi
+
+if [ -n "$tofu" ]; then
+  stage "examples' tftest suites (OpenTofu)" scripts/test-examples.sh "$tofu"
+else
+  skip "examples' tftest suites (OpenTofu)" "no OpenTofu"
+fi
+if [ -n "${terraform_bin:-}" ]; then
+  stage "examples' tftest suites (Terraform)" scripts/test-examples.sh "$terraform_bin"
+else
+  skip "examples' tftest suites (Terraform)" "no terraform on PATH"
 fi
 
 stage "docs up to date (scripts/docs.sh --check)" scripts/docs.sh --check

@@ -12,3 +12,8 @@ output "callout_config" {
 output "orders_account" {
   value = natsping_account.orders.public_key
 }
+
+output "access_review" {
+  description = "Who gets which role with which permissions, as a markdown table for the pull request."
+  value       = provider::natsping::access_view(local.review_accounts, local.review_mappings)
+}
