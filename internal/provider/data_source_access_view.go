@@ -92,7 +92,10 @@ func (d *accessViewDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"(`orders.{{name()}}.>`), with the role's limits, sorted and rendered as a markdown table. Its inputs are " +
 			"public or non-secret (account JWTs or account configuration, and the mappings' plain attributes), so the " +
 			"view is never sensitive and a plan shows how it changes. Pass the accounts' configuration rather than " +
-			"their JWTs to see a changed role template in the plan: a changed account's JWT is known only after apply.",
+			"their JWTs to see a changed role template in the plan: a changed account's JWT is known only after apply. " +
+			"Build the inputs in `locals` as in the example: Terraform and OpenTofu read a data source whose own " +
+			"arguments reference a resource with pending changes only at apply. `provider::natsping::access_view` " +
+			"renders the same table from an expression.",
 		Attributes: map[string]schema.Attribute{
 			"accounts": schema.DynamicAttribute{
 				Required: true,

@@ -132,6 +132,7 @@ func TestAccAccessView(t *testing.T) {
 	table1 := accessViewTable("`_INBOX.>`, `orders.{{name()}}.>`", "`nats-readers`")
 	table2 := accessViewTable("`_INBOX.>`, `orders.{{name()}}.>`, `orders.{{tag(team)}}.shared`", "`nats-readers`")
 	table3 := accessViewTable("`_INBOX.>`, `orders.{{name()}}.>`, `orders.{{tag(team)}}.shared`", "`auditors`, `nats-readers`")
+	table4 := accessViewTable("`_INBOX.>`, `orders.{{name()}}.>`", "`auditors`, `nats-readers`")
 	writerEntry := tfjsonpath.New("entries").AtSliceIndex(2)
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -218,7 +219,29 @@ output "view_from_jwt" {
 				},
 			},
 			{
-				Config: accessViewConfig(writer2, groups2, `
+				// Terraform and OpenTofu read a data source whose own arguments reference a resource
+				// with pending changes at apply; through locals (above) it is read in the plan.
+				Config: accessViewConfig(writer1, groups2, `
+data "natsping_access_view" "inline" {
+  accounts = [{ name = natsping_account.orders.name, public_key = natsping_account.orders.public_key, roles = natsping_account.orders.roles }]
+  mappings = [{ name = "orders-readers", account = natsping_role_mapping.readers.account, role = "reader" }]
+}
+
+output "inline" {
+  value = data.natsping_access_view.inline.markdown
+}
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("natsping_account.orders", plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownOutputValue("view", knownvalue.StringExact(table4)),
+						plancheck.ExpectKnownOutputValue("view_in_plan", knownvalue.StringExact(table4)),
+						plancheck.ExpectUnknownOutputValue("inline"),
+					},
+				},
+			},
+			{
+				Config: accessViewConfig(writer1, groups2, `
 data "natsping_access_view" "bad" {
   accounts = [{ name = "ORDERS", roles = natsping_account.orders.roles }]
   mappings = [{ name = "x", account_name = "ORDERS", role = "admin" }]
@@ -229,7 +252,7 @@ data "natsping_access_view" "bad" {
 			},
 			{
 				// The whole mapping resource would bring its signer and rule; it is refused.
-				Config:      accessViewConfig(writer2, groups2, `resource "terraform_data" "whole" { input = provider::natsping::access_view(local.accounts, [natsping_role_mapping.readers]) }`),
+				Config:      accessViewConfig(writer1, groups2, `resource "terraform_data" "whole" { input = provider::natsping::access_view(local.accounts, [natsping_role_mapping.readers]) }`),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)mapping attribute "rule"\s+holds the role.s signing seed`),
 			},

@@ -14,9 +14,9 @@ import (
 var _ function.Function = (*accessViewFunction)(nil)
 
 // NewAccessViewFunction is provider::natsping::access_view. It exists beside the data
-// source because Terraform defers reading a data source whose inputs reference a resource
-// with pending changes, so the data source's view of a changed role shows only after apply;
-// a function is evaluated in the plan.
+// source because Terraform defers reading a data source whose own arguments reference a
+// resource with pending changes, and whether a reference through locals escapes that is the
+// CLI's choice; a function is always evaluated in the plan.
 func NewAccessViewFunction() function.Function { return &accessViewFunction{} }
 
 type accessViewFunction struct{}
@@ -30,9 +30,9 @@ func (f *accessViewFunction) Definition(_ context.Context, _ function.Definition
 		Summary: "The access review table of the natsping_access_view data source, in the plan",
 		MarkdownDescription: "Returns the markdown table of `natsping_access_view` (one row per mapping: who, account, " +
 			"role, the role's permissions in template form, limits) for the same `accounts` and `mappings`. Terraform " +
-			"reads a data source whose inputs reference a resource with pending changes only at apply, so a changed " +
-			"role or mapping shows in the data source after apply; the function is evaluated while planning, so an " +
-			"`output` of it shows the change in the plan. Needs Terraform 1.8 or OpenTofu 1.7 or later.",
+			"and OpenTofu read a data source whose own arguments reference a resource with pending changes only at " +
+			"apply; a function is evaluated while planning whatever its arguments reference, so an `output` of it " +
+			"shows a changed role or mapping in the plan. Needs Terraform 1.8 or OpenTofu 1.7 or later.",
 		Parameters: []function.Parameter{
 			function.DynamicParameter{
 				Name:                "accounts",
