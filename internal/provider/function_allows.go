@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -47,7 +49,7 @@ func (f *allowsFunction) Definition(_ context.Context, _ function.DefinitionRequ
 				MarkdownDescription: "The permissions, in the provider's or a JWT's form.",
 			},
 			function.StringParameter{Name: "op", MarkdownDescription: "`pub` or `sub`."},
-			function.StringParameter{Name: "subject", MarkdownDescription: "The subject to publish to or subscribe to (wildcards allowed for `sub`)."},
+			function.StringParameter{Name: "subject", MarkdownDescription: "The subject to publish to (one literal subject) or subscribe to (wildcards allowed)."},
 		},
 		VariadicParameter: queueParameter,
 		Return:            function.BoolReturn{},
@@ -78,6 +80,13 @@ func decide(ctx context.Context, resp *function.RunResponse, p access.Permission
 	if err != nil {
 		return function.NewArgumentFuncError(opIndex+at, err.Error())
 	}
+	if o == access.Publish && hasWildcardToken(subject) {
+		// The server would check the literal subject, which a '*' allow entry covers even where
+		// deeper subjects are refused; a review asking "may they publish under orders?" would
+		// get a misleading yes.
+		return function.NewArgumentFuncError(opIndex+1, fmt.Sprintf("publish subjects are literal; %q names no "+
+			"subject set, so ask about one subject such as \"orders.created\"", subject))
+	}
 	// A plain check first, so a refused subject and a refused queue name their own argument.
 	d, err := p.Check(o, subject, "")
 	if err != nil {
@@ -89,4 +98,13 @@ func decide(ctx context.Context, resp *function.RunResponse, p access.Permission
 		}
 	}
 	return resp.Result.Set(ctx, d.Allowed)
+}
+
+func hasWildcardToken(subject string) bool {
+	for _, t := range strings.Split(subject, ".") {
+		if t == "*" || t == ">" {
+			return true
+		}
+	}
+	return false
 }

@@ -52,7 +52,7 @@ func (f *roleAllowsFunction) Definition(_ context.Context, _ function.Definition
 					"user's public nkey, only for `{{subject()}}`).",
 			},
 			function.StringParameter{Name: "op", MarkdownDescription: "`pub` or `sub`."},
-			function.StringParameter{Name: "subject", MarkdownDescription: "The subject to publish to or subscribe to."},
+			function.StringParameter{Name: "subject", MarkdownDescription: "The subject to publish to (one literal subject) or subscribe to (wildcards allowed)."},
 		},
 		VariadicParameter: queueParameter,
 		Return:            function.BoolReturn{},
