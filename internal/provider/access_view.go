@@ -153,14 +153,14 @@ func accessViewEntryFor(in viewMapping, accounts []accountRoles) (accessViewEntr
 // responseText shows the server's effective values, so an unset max or ttl reads as what
 // the server applies.
 func responseText(r *access.ResponsePermission) string {
-	max, ttl := r.MaxMsgs, r.Expires
-	if max == 0 {
-		max = access.DefaultResponseMaxMsgs
+	maxMsgs, ttl := r.MaxMsgs, r.Expires
+	if maxMsgs == 0 {
+		maxMsgs = access.DefaultResponseMaxMsgs
 	}
 	if ttl == 0 {
 		ttl = access.DefaultResponseExpires
 	}
-	return "max " + strconv.Itoa(max) + ", ttl " + ttl.String()
+	return "max " + strconv.Itoa(maxMsgs) + ", ttl " + ttl.String()
 }
 
 func sortedCopy(in []string) []string {
