@@ -1,67 +1,22 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/nats-io/nats.go"
 
 	"github.com/natsping/terraform-provider-natsping/internal/callout"
-	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
-	"github.com/natsping/terraform-provider-natsping/internal/natstest"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 )
 
-const limitsAudience = "https://nats.example.com"
-
-// limitsChainConfig is the smallest graph a Ping user connects through: an account with a
-// reader role, a mapping of one group to it, the trust, and the server config with limits.
+// limitsChainConfig is the chain with limits in the server config.
 func limitsChainConfig(idp *pingonetest.Server, limits string) string {
-	return fmt.Sprintf(`
-resource "natsping_operator" "op" { name = "acme" }
-
-resource "natsping_account" "orders" {
-  name            = "ORDERS"
-  operator_signer = natsping_operator.op.signer
-  roles           = [{ name = "reader", permissions = { sub_allow = ["orders.>"] } }]
-}
-
-resource "natsping_role_mapping" "readers" {
-  name         = "orders-readers"
-  signer       = natsping_account.orders.role_signers["reader"]
-  account_name = "ORDERS"
-  groups       = ["orders-readers"]
-}
-
-resource "natsping_trust" "ping" {
-  operator_signer = natsping_operator.op.signer
-  issuer          = %[1]q
-  audiences       = [%[2]q]
-  groups_claim    = "groups"
-  ca_bundle_pem   = <<-EOT
-%[3]s
-EOT
-  role_mappings   = [natsping_role_mapping.readers.rule]
-}
-
-data "natsping_server_config" "test" {
-  operator_jwt = natsping_operator.op.jwt
-  account_jwts = [
-    natsping_operator.op.system_account_jwt,
-    natsping_account.orders.jwt,
-    natsping_trust.ping.account_jwt,
-  ]
-  default_sentinel = natsping_trust.ping.sentinel_jwt
-  %[4]s
-}
-`, idp.Issuer(), limitsAudience, strings.TrimSpace(string(idp.CAPEM())), limits)
+	return chainConfig(idp, "", limits)
 }
 
 // manyGroupsToken is the token of a person in the mapped group and 119 others, with names
@@ -72,7 +27,7 @@ func manyGroupsToken(t *testing.T, idp *pingonetest.Server) string {
 	for i := range 119 {
 		groups = append(groups, fmt.Sprintf("engineering-team-%03d", i))
 	}
-	token := idp.IssueToken(pingonetest.TokenOptions{Audience: []string{limitsAudience}, Groups: groups})
+	token := idp.IssueToken(pingonetest.TokenOptions{Audience: []string{chainAudience}, Groups: groups})
 	if len(token) <= 4096 {
 		t.Fatalf("the token is %d bytes; the test needs one above 4 KiB", len(token))
 	}
@@ -85,55 +40,12 @@ func manyGroupsToken(t *testing.T, idp *pingonetest.Server) string {
 // decisions, so a refusal by the server is told apart from a refusal by the callout.
 func tokenConnects(t *testing.T, big, small string, wantBigErr *regexp.Regexp) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		attrs := func(addr string) (map[string]string, error) {
-			rs, ok := s.RootModule().Resources[addr]
-			if !ok {
-				return nil, fmt.Errorf("%s not in state", addr)
-			}
-			return rs.Primary.Attributes, nil
-		}
-		cfg, err := attrs("data.natsping_server_config.test")
+		rt, stop, err := startChain(s, t.TempDir(), callout.Options{AuditWriter: io.Discard})
 		if err != nil {
 			return err
 		}
-		trust, err := attrs("natsping_trust.ping")
-		if err != nil {
-			return err
-		}
-		srv, err := natstest.Start(cfg["config"], t.TempDir())
-		if err != nil {
-			return err
-		}
-		defer srv.Shutdown()
-		doc, err := calloutconfig.Parse([]byte(trust["callout_config"]))
-		if err != nil {
-			return fmt.Errorf("callout_config: %w", err)
-		}
-		doc.NATS.URLs = []string{srv.ClientURL()}
-		svc, err := callout.New(doc, callout.Options{AuditWriter: io.Discard})
-		if err != nil {
-			return err
-		}
-		if err := svc.Start(); err != nil {
-			return err
-		}
-		defer func() { _ = svc.Shutdown(context.Background()) }()
-		if err := waitFor(10*time.Second, svc.Ready); err != nil {
-			return fmt.Errorf("callout not ready: %w", err)
-		}
-
-		connect := func(token string) error {
-			nc, err := nats.Connect(srv.ClientURL(), nats.Token(token), nats.NoReconnect(), nats.Timeout(5*time.Second))
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
-			// The role lets a reader subscribe: the server applied it, so the callout admitted.
-			if _, err := nc.SubscribeSync("orders.created"); err != nil {
-				return err
-			}
-			return nc.Flush()
-		}
+		defer stop()
+		svc, connect := rt.svc, rt.connect
 		bigErr := connect(big)
 		switch {
 		case wantBigErr == nil && bigErr != nil:
@@ -163,17 +75,6 @@ func tokenConnects(t *testing.T, big, small string, wantBigErr *regexp.Regexp) r
 	}
 }
 
-func waitFor(d time.Duration, ready func() error) error {
-	deadline := time.Now().Add(d)
-	for {
-		err := ready()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestAccServerConfig_maxControlLineAdmitsLargeTokens pins the limit users hit first: with
 // the default max_control_line (4 KiB) nats-server refuses a CONNECT carrying a token with
 // 120 groups before the callout sees it, and the same token connects once the rendered
@@ -182,7 +83,7 @@ func TestAccServerConfig_maxControlLineAdmitsLargeTokens(t *testing.T) {
 	idp := pingonetest.New(pingonetest.Options{})
 	t.Cleanup(idp.Close)
 	big := manyGroupsToken(t, idp)
-	small := idp.IssueToken(pingonetest.TokenOptions{Audience: []string{limitsAudience}, Groups: []string{"orders-readers"}})
+	small := idp.IssueToken(pingonetest.TokenOptions{Audience: []string{chainAudience}, Groups: []string{"orders-readers"}})
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,58 +23,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/nats-io/nats.go"
 
 	"github.com/natsping/terraform-provider-natsping/internal/callout"
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
-	"github.com/natsping/terraform-provider-natsping/internal/natstest"
 	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 )
 
-const introspectionAudience = "https://nats.example.com"
-
-// introspectionChainConfig is the smallest graph a holder of an opaque token connects
-// through: an account with a reader role, one group mapped to it, the trust with the given
-// introspection attribute, and the server config.
+// introspectionChainConfig is the chain with the given introspection attribute on the trust.
 func introspectionChainConfig(idp *pingonetest.Server, introspection string) string {
-	return fmt.Sprintf(`
-resource "natsping_operator" "op" { name = "acme" }
-
-resource "natsping_account" "orders" {
-  name            = "ORDERS"
-  operator_signer = natsping_operator.op.signer
-  roles           = [{ name = "reader", permissions = { sub_allow = ["orders.>"] } }]
-}
-
-resource "natsping_role_mapping" "readers" {
-  name   = "orders-readers"
-  signer = natsping_account.orders.role_signers["reader"]
-  groups = ["orders-readers"]
-}
-
-resource "natsping_trust" "ping" {
-  operator_signer = natsping_operator.op.signer
-  issuer          = %[1]q
-  audiences       = [%[2]q]
-  groups_claim    = "groups"
-  ca_bundle_pem   = <<-EOT
-%[3]s
-EOT
-  role_mappings   = [natsping_role_mapping.readers.rule]
-  %[4]s
-}
-
-data "natsping_server_config" "test" {
-  operator_jwt = natsping_operator.op.jwt
-  account_jwts = [
-    natsping_operator.op.system_account_jwt,
-    natsping_account.orders.jwt,
-    natsping_trust.ping.account_jwt,
-  ]
-  default_sentinel = natsping_trust.ping.sentinel_jwt
-}
-`, idp.Issuer(), introspectionAudience, strings.TrimSpace(string(idp.CAPEM())), introspection)
+	return chainConfig(idp, introspection, "")
 }
 
 // introspectionBlock is an introspection attribute with the fixture's client; extra adds
@@ -152,44 +109,15 @@ func (b *auditBuffer) reasons(token string) []string {
 // and iat).
 func opaqueTokensConnect(t *testing.T, idp *pingonetest.Server, clk *issuerClock, claims pingonetest.TokenOptions) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		cfg := s.RootModule().Resources["data.natsping_server_config.test"].Primary.Attributes
-		trust := s.RootModule().Resources[trustRes].Primary.Attributes
-		srv, err := natstest.Start(cfg["config"], t.TempDir())
-		if err != nil {
-			return err
-		}
-		defer srv.Shutdown()
-		doc, err := calloutconfig.Parse([]byte(trust["callout_config"]))
-		if err != nil {
-			return fmt.Errorf("callout_config: %w", err)
-		}
-		doc.NATS.URLs = []string{srv.ClientURL()}
 		audit := &auditBuffer{}
-		svc, err := callout.New(doc, callout.Options{AuditWriter: audit, Now: clk.now})
+		rt, stop, err := startChain(s, t.TempDir(), callout.Options{AuditWriter: audit, Now: clk.now})
 		if err != nil {
 			return err
 		}
-		if err := svc.Start(); err != nil {
-			return err
-		}
-		defer func() { _ = svc.Shutdown(context.Background()) }()
-		if err := waitFor(10*time.Second, svc.Ready); err != nil {
-			return fmt.Errorf("callout not ready: %w", err)
-		}
-		connect := func(token string) error {
-			nc, err := nats.Connect(srv.ClientURL(), nats.Token(token), nats.NoReconnect(), nats.Timeout(5*time.Second))
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
-			// The reader role lets it subscribe: the server applied the role the callout chose.
-			if _, err := nc.SubscribeSync("orders.created"); err != nil {
-				return err
-			}
-			return nc.Flush()
-		}
+		defer stop()
+		connect := rt.connect
 
-		claims.Audience, claims.Groups = []string{introspectionAudience}, []string{"orders-readers"}
+		claims.Audience, claims.Groups = []string{chainAudience}, []string{"orders-readers"}
 		opaque := idp.IssueOpaqueToken(claims)
 		before := idp.IntrospectionRequests()
 		if err := connect(opaque); err != nil {
@@ -212,7 +140,7 @@ func opaqueTokensConnect(t *testing.T, idp *pingonetest.Server, clk *issuerClock
 			return err
 		}
 		jwtRequests := idp.IntrospectionRequests()
-		if err := connect(idp.IssueToken(pingonetest.TokenOptions{Audience: []string{introspectionAudience},
+		if err := connect(idp.IssueToken(pingonetest.TokenOptions{Audience: []string{chainAudience},
 			Groups: []string{"orders-readers"}})); err != nil {
 			return fmt.Errorf("a JWT was refused by an introspecting callout: %w", err)
 		}
