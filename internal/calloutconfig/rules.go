@@ -342,3 +342,15 @@ func CheckIntrospectionAuthMethod(m string) error {
 	}
 	return fmt.Errorf("%q is not a supported client authentication; use one of %s", m, strings.Join(introspectionAuthMethods, ", "))
 }
+
+// ScopesBothRequiredAndForbidden lists the scopes in both lists, in required's order: with
+// any of them no token could ever be accepted.
+func ScopesBothRequiredAndForbidden(required, forbidden []string) []string {
+	var both []string
+	for _, s := range required {
+		if slices.Contains(forbidden, s) && !slices.Contains(both, s) {
+			both = append(both, s)
+		}
+	}
+	return both
+}

@@ -83,9 +83,9 @@ func (iss Issuer) Validate() error {
 		if err := CheckScope(s); err != nil {
 			add("issuer.required_scopes: %v", err)
 		}
-		if slices.Contains(iss.ForbiddenScopes, s) {
-			add("issuer: scope %q is both required and forbidden, so no token could ever be accepted", s)
-		}
+	}
+	for _, s := range ScopesBothRequiredAndForbidden(iss.RequiredScopes, iss.ForbiddenScopes) {
+		add("issuer: scope %q is both required and forbidden, so no token could ever be accepted", s)
 	}
 	for _, s := range iss.ForbiddenScopes {
 		if err := CheckScope(s); err != nil {

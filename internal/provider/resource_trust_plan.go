@@ -34,15 +34,7 @@ func (r *trustResource) ValidateConfig(ctx context.Context, req resource.Validat
 	required, reqKnown := sortedKnownStrings(ctx, m.RequiredScopes, &resp.Diagnostics)
 	forbidden, forbKnown := sortedKnownStrings(ctx, m.ForbiddenScopes, &resp.Diagnostics)
 	if reqKnown && forbKnown {
-		var both []string
-		for _, s := range required {
-			for _, f := range forbidden {
-				if s == f {
-					both = append(both, s)
-				}
-			}
-		}
-		if len(both) > 0 {
+		if both := calloutconfig.ScopesBothRequiredAndForbidden(required, forbidden); len(both) > 0 {
 			resp.Diagnostics.AddAttributeError(path.Root("forbidden_scopes"), "Scope both required and forbidden",
 				fmt.Sprintf("%s appear in both required_scopes and forbidden_scopes, so no token could ever be "+
 					"accepted. Remove them from one of the two.", strings.Join(quoteAll(both), ", ")))
