@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -347,6 +348,14 @@ func TestKubernetesContainerRunsProbesAndStops(t *testing.T) {
 	if !strings.Contains(p.stderr.String(), `"config":"`+filepath.Join(root, cfg)+`"`) {
 		t.Errorf("the callout did not start on the mounted configuration; log:\n%s", p.stderr.String())
 	}
+	if status, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmRSS:") {
+				t.Logf("resident memory when ready: %s (memory request %s)", strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")),
+					c.Resources.Requests.Memory())
+			}
+		}
+	}
 	grace := time.Duration(*m.deploy.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second
 	took, code := p.stop(t, syscall.SIGTERM, grace)
 	if code != 0 {
@@ -431,5 +440,22 @@ func TestNATSChartValuesIncludeTheFragment(t *testing.T) {
 	}
 	if !v.Config.Cluster.Enabled || v.Config.Cluster.Replicas < 3 {
 		t.Errorf("cluster %+v: want a cluster of at least 3 servers", v.Config.Cluster)
+	}
+}
+
+// The guides create the Secret under the name and key the Deployment mounts.
+func TestKubernetesGuideCreatesTheSecretTheDeploymentReads(t *testing.T) {
+	t.Parallel()
+	m := loadManifests(t)
+	vol, key := secretFor(t, m, configPath(t, m.container(t)))
+	guide := string(readFile(t, filepath.Join(repoRoot(t), "templates/guides/kubernetes.md.tmpl")))
+	for _, want := range []string{
+		"create secret generic " + vol.Secret.SecretName, "--from-file=" + key + "=", // kubectl
+		`name      = "` + vol.Secret.SecretName + `"`, `"` + key + `" = natsping_trust.`, // Terraform
+		`namespace = "` + m.kust.Namespace + `"`, "-n " + m.kust.Namespace,
+	} {
+		if !strings.Contains(guide, want) {
+			t.Errorf("the Kubernetes guide does not contain %q", want)
+		}
 	}
 }

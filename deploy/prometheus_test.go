@@ -294,3 +294,29 @@ func TestPrometheusRulesPassPromtool(t *testing.T) {
 		}
 	}
 }
+
+// Every alert has its runbook entry in the production guide, and the guide has no entry for
+// an alert that does not exist.
+func TestProductionRunbookCoversEveryAlert(t *testing.T) {
+	t.Parallel()
+	guide := string(readFile(t, filepath.Join(repoRoot(t), "templates/guides/production.md.tmpl")))
+	var entries []string
+	for _, line := range strings.Split(guide, "\n") {
+		if name, ok := strings.CutPrefix(line, "### "); ok && strings.HasPrefix(name, "NatspingCallout") {
+			entries = append(entries, name)
+		}
+	}
+	var alerts []string
+	for _, g := range parseRules(t).Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				alerts = append(alerts, r.Alert)
+			}
+		}
+	}
+	slices.Sort(entries)
+	slices.Sort(alerts)
+	if !slices.Equal(entries, alerts) {
+		t.Errorf("runbook entries %q, alerts %q", entries, alerts)
+	}
+}
