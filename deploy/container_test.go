@@ -197,7 +197,8 @@ func buildAsImage(t testing.TB) (string, error) {
 	if !strings.Contains(cmd, "-o "+out+" ") {
 		return "", fmt.Errorf("the build step %q does not write %s, which the final stage copies", cmd, out)
 	}
-	dir, err := os.MkdirTemp("", "natsping-deploy-")
+	// Shared by every test of the run, so not t.TempDir (that goes with the first test); TestMain removes it.
+	dir, err := os.MkdirTemp("", "natsping-deploy-") //nolint:usetesting // see above
 	if err != nil {
 		return "", err
 	}

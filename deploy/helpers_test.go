@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"testing"
 )
 
@@ -42,8 +41,6 @@ func freePort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()

@@ -154,7 +154,7 @@ func checkSelector(t *testing.T, rule string, sel []*labels.Matcher, fams map[st
 	t.Helper()
 	var metric string
 	for _, m := range sel {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 			metric = m.Value
 		}
 	}
@@ -168,7 +168,7 @@ func checkSelector(t *testing.T, rule string, sel []*labels.Matcher, fams map[st
 	}
 	have := familyLabels(f)
 	for _, m := range sel {
-		if m.Name == labels.MetricName {
+		if m.Name == model.MetricNameLabel {
 			continue
 		}
 		if !have[m.Name] {
