@@ -198,6 +198,26 @@ func TestKubernetesManifestsAreConsistent(t *testing.T) {
 		*csc.AllowPrivilegeEscalation || csc.Capabilities == nil || !slices.Contains(csc.Capabilities.Drop, "ALL") {
 		t.Errorf("container securityContext %+v: want a read-only root, no privilege escalation, all capabilities dropped", csc)
 	}
+	// The image's defaults and the Deployment agree, so running the image bare behaves alike.
+	for _, e := range commandsOf[*instructions.EnvCommand](df.stages[1]) {
+		for _, kv := range e.Env {
+			for _, ce := range c.Env {
+				if ce.Name == kv.Key && ce.Value != kv.Value {
+					t.Errorf("the image sets %s=%s, the Deployment %s", kv.Key, kv.Value, ce.Value)
+				}
+			}
+		}
+	}
+	for _, e := range commandsOf[*instructions.ExposeCommand](df.stages[1]) {
+		for _, p := range e.Ports {
+			if len(c.Ports) == 0 || strconv.Itoa(int(c.Ports[0].ContainerPort)) != strings.TrimSuffix(p, "/tcp") {
+				t.Errorf("the image exposes %s, the Deployment's container port is %v", p, c.Ports)
+			}
+		}
+	}
+	if cmd := commandsOf[*instructions.CmdCommand](df.stages[1]); len(cmd) != 1 || !slices.Equal(cmd[0].CmdLine, c.Args) {
+		t.Errorf("the image's CMD %v and the Deployment's args %q differ", cmd, c.Args)
+	}
 	if pod.Spec.AutomountServiceAccountToken == nil || *pod.Spec.AutomountServiceAccountToken {
 		t.Error("the callout never talks to the Kubernetes API: do not mount a service account token")
 	}
