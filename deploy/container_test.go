@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +86,21 @@ func TestDockerfileIsMultiStageStaticAndNonRoot(t *testing.T) {
 	}
 	if build.Platform != "$BUILDPLATFORM" {
 		t.Errorf("builder platform = %q, want $BUILDPLATFORM (cross-compile instead of emulating)", build.Platform)
+	}
+	// The builder's Go release must satisfy the module's go line, or the build fails (or,
+	// with GOTOOLCHAIN=auto, downloads another toolchain inside the build).
+	goLine := regexp.MustCompile(`(?m)^go (\d+)\.(\d+)`).FindStringSubmatch(string(readFile(t, filepath.Join(repoRoot(t), "go.mod"))))
+	var builderGo string
+	for _, a := range df.metaArgs {
+		for _, kv := range a.Args {
+			if kv.Key == "GO_VERSION" && kv.Value != nil {
+				builderGo = *kv.Value
+			}
+		}
+	}
+	bm := regexp.MustCompile(`^(\d+)\.(\d+)`).FindStringSubmatch(builderGo)
+	if goLine == nil || bm == nil || atoi(bm[1])*1000+atoi(bm[2]) < atoi(goLine[1])*1000+atoi(goLine[2]) {
+		t.Errorf("the builder's GO_VERSION %q is older than go.mod's go %v", builderGo, goLine)
 	}
 	if final.BaseName != "scratch" {
 		t.Errorf("final stage FROM %q, want scratch: nothing but the binary and CA roots", final.BaseName)
@@ -337,4 +354,9 @@ func TestDockerignoreKeepsSecretsAndVCSOutOfTheContext(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("build context = %q, want only %q", got, want)
 	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
