@@ -2,9 +2,10 @@
 # The project's test command (`make test` runs it). On a fresh machine it needs only Go and
 # the Go module proxy: OpenTofu is built once and cached outside the checkout.
 #
-# Stages: go vet; unit and acceptance tests against OpenTofu; the acceptance tests again
-# against Terraform when a `terraform` binary is on PATH; the examples' .tftest.hcl suites
-# with both CLIs (scripts/test-examples.sh); docs freshness. Every stage runs
+# Stages: go vet; unit and acceptance tests against OpenTofu; the deploy/ module's checks of
+# the production artifacts (with promtool, also built once and cached); the acceptance tests
+# again against Terraform when a `terraform` binary is on PATH; the examples' .tftest.hcl
+# suites with both CLIs (scripts/test-examples.sh); docs freshness. Every stage runs
 # even after a failure, so one run reports everything; the exit status is non-zero if any
 # stage failed.
 #
@@ -57,6 +58,17 @@ else
   stage "go test ./... (unit only: no OpenTofu, acceptance tests skipped)" \
     env -u TF_ACC -u NATSPING_REQUIRE_ACC go test ./... -count=1 -timeout 45m
 fi
+
+# deploy/ is a module of its own (the parsers its checks need stay out of the provider's
+# dependencies): the systemd unit, the container build, the Kubernetes manifests and the
+# Prometheus rules, checked against the callout binary; promtool is built once and cached.
+promtool=""
+if stage "promtool (build on first run, then cached)" scripts/ensure-promtool.sh; then
+  promtool=$(scripts/ensure-promtool.sh)
+fi
+stage "deploy/: systemd, container, Kubernetes, Prometheus rules (go vet + go test)" \
+  env NATSPING_PROMTOOL="$promtool" NATSPING_REQUIRE_ACC=1 \
+  bash -c 'cd deploy && go vet ./... && go test ./... -count=1 -timeout 10m'
 
 if terraform_bin=$(command -v terraform); then
   if [ -n "$tofu" ]; then
