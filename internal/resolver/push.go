@@ -36,6 +36,9 @@ type Options struct {
 	// Trust overrides the operators the servers are asked about (FetchTrust). Tests use it
 	// to send what a careless client would.
 	Trust *Trust
+	// Operator is the operator JWT the servers are meant to run, when known: a refusal of an
+	// account signed by a key only it lists then names it as the JWT to restart with.
+	Operator *jwt.OperatorClaims
 }
 
 func (o Options) withDefaults() Options {
@@ -182,6 +185,11 @@ func Push(ctx context.Context, nc *nats.Conn, jwts []string, opts Options) (Repo
 			return Report{Resolvers: resolvers}, err
 		}
 		trust = &t
+	}
+	if opts.Operator != nil {
+		withTarget := *trust
+		withTarget.Target = opts.Operator
+		trust = &withTarget
 	}
 	report := Report{Resolvers: resolvers, Accounts: make([]AccountResult, len(jwts))}
 	var reqs []request
