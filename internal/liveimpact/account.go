@@ -207,3 +207,22 @@ func connectionLimitFinding(what string, old, new *jwt.AccountClaims) (Finding, 
 		Fix: "check the account's connection count (e.g. `nats server report connections --account`) before lowering it",
 	}, true
 }
+
+// AccountPartlyKnown is Account for a plan in which some inputs of new are known only at
+// apply (their old values stand in): the JWT is re-signed whatever they turn out to be, so
+// delivering it is always needed; the findings of the known parts follow.
+func AccountPartlyKnown(old, new *jwt.AccountClaims) []Finding {
+	if old == nil || new == nil {
+		return nil
+	}
+	out := Account(old, new)
+	if len(out) > 0 {
+		return out
+	}
+	return []Finding{{
+		Action: Deliver, What: accountName(new), Change: "the account JWT is re-signed with values known only at apply",
+		Effect: "every server keeps enforcing the JWT it holds until the new JWT reaches it; the final plan at apply " +
+			"warns about any connections it closes",
+		Fix: deliverFix,
+	}}
+}
