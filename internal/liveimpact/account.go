@@ -16,26 +16,26 @@ const deliverFix = "with `resolver = { type = \"memory\" }` the JWT sits in the 
 	"$SYS.REQ.SERVER.<id>.RELOAD) — a reload picks up changed and added accounts; with a full resolver, " +
 	"natsping_resolver_push pushes it (in this apply when it lists the account), or seed it with resolver_files"
 
-// Account lists what replacing the account JWT old with new does to live servers. new must
+// Account lists what replacing the account JWT old with planned does to live servers. planned must
 // be the claims that will be signed (its Issuer the planned signer); old is the JWT the
 // servers hold now. A nil old (a new account) has no live impact: nothing uses it yet.
-func Account(old, new *jwt.AccountClaims) []Finding {
-	if old == nil || new == nil || sameAccount(old, new) {
+func Account(old, planned *jwt.AccountClaims) []Finding {
+	if old == nil || planned == nil || sameAccount(old, planned) {
 		return nil
 	}
-	what := accountName(new)
+	what := accountName(planned)
 	out := []Finding{{
 		Action: Deliver, What: what, Change: "the account JWT is re-signed",
 		Effect: "every server keeps enforcing the JWT it holds, and users keep its permissions and limits, until the " +
 			"new JWT reaches it",
 		Fix: deliverFix,
 	}}
-	out = append(out, signingKeyFindings(what, old, new)...)
-	out = append(out, revocationFindings(what, old, new)...)
-	if f, ok := connectionLimitFinding(what, old, new); ok {
+	out = append(out, signingKeyFindings(what, old, planned)...)
+	out = append(out, revocationFindings(what, old, planned)...)
+	if f, ok := connectionLimitFinding(what, old, planned); ok {
 		out = append(out, f)
 	}
-	if !old.Limits.DisallowBearer && new.Limits.DisallowBearer {
+	if !old.Limits.DisallowBearer && planned.Limits.DisallowBearer {
 		out = append(out, Finding{
 			Action: Disconnect, What: what, Change: "bearer tokens are no longer allowed (disallow_bearer)",
 			Effect: "every connected user whose JWT is a bearer token is closed with an authorization violation and " +
@@ -76,7 +76,7 @@ func accountName(c *jwt.AccountClaims) string {
 // signingKeyFindings: nats-server closes the connections of users signed by a signing key that
 // the new JWT no longer lists, and of users signed by a key whose scope differs in any way
 // (role name, description, template), since it compares scopes with reflect.DeepEqual.
-func signingKeyFindings(what string, old, new *jwt.AccountClaims) []Finding {
+func signingKeyFindings(what string, old, planned *jwt.AccountClaims) []Finding {
 	var out []Finding
 	keys := make([]string, 0, len(old.SigningKeys))
 	for k := range old.SigningKeys {
@@ -87,7 +87,7 @@ func signingKeyFindings(what string, old, new *jwt.AccountClaims) []Finding {
 		oldScope := old.SigningKeys[k]
 		key := k
 		closes := func(u User) bool { return u.SigningKey == key }
-		newScope, kept := new.SigningKeys[k]
+		newScope, kept := planned.SigningKeys[k]
 		switch {
 		case !kept:
 			change := fmt.Sprintf("account signing key %s is removed", k)
@@ -159,9 +159,9 @@ func scopeChanges(a, b jwt.Scope) string {
 // JWT revokes (issued at or before the revocation time; "*" for every user). Entries the old
 // JWT already had closed their users when it arrived, so only new or later entries close
 // connections now.
-func revocationFindings(what string, old, new *jwt.AccountClaims) []Finding {
-	keys := make([]string, 0, len(new.Revocations))
-	for k, t := range new.Revocations {
+func revocationFindings(what string, old, planned *jwt.AccountClaims) []Finding {
+	keys := make([]string, 0, len(planned.Revocations))
+	for k, t := range planned.Revocations {
 		if prev, ok := old.Revocations[k]; !ok || prev < t {
 			keys = append(keys, k)
 		}
@@ -169,7 +169,7 @@ func revocationFindings(what string, old, new *jwt.AccountClaims) []Finding {
 	slices.Sort(keys)
 	var out []Finding
 	for _, k := range keys {
-		key, at := k, new.Revocations[k]
+		key, at := k, planned.Revocations[k]
 		when := time.Unix(at, 0).UTC().Format(time.RFC3339)
 		change := fmt.Sprintf("user %s is revoked for JWTs issued at or before %s", key, when)
 		effect := "that user's connections are closed (User Authentication Revoked) and a JWT issued at or before that time cannot reconnect"
@@ -190,8 +190,8 @@ func revocationFindings(what string, old, new *jwt.AccountClaims) []Finding {
 
 // connectionLimitFinding: a lowered max_connections makes each server close the account's
 // newest connections beyond the limit (server/accounts.go, maxAccountConnExceeded).
-func connectionLimitFinding(what string, old, new *jwt.AccountClaims) (Finding, bool) {
-	n, prev := new.Limits.Conn, old.Limits.Conn
+func connectionLimitFinding(what string, old, planned *jwt.AccountClaims) (Finding, bool) {
+	n, prev := planned.Limits.Conn, old.Limits.Conn
 	if n < 0 || (prev >= 0 && n >= prev) {
 		return Finding{}, false
 	}
@@ -208,19 +208,19 @@ func connectionLimitFinding(what string, old, new *jwt.AccountClaims) (Finding, 
 	}, true
 }
 
-// AccountPartlyKnown is Account for a plan in which some inputs of new are known only at
+// AccountPartlyKnown is Account for a plan in which some inputs of planned are known only at
 // apply (their old values stand in): the JWT is re-signed whatever they turn out to be, so
 // delivering it is always needed; the findings of the known parts follow.
-func AccountPartlyKnown(old, new *jwt.AccountClaims) []Finding {
-	if old == nil || new == nil {
+func AccountPartlyKnown(old, planned *jwt.AccountClaims) []Finding {
+	if old == nil || planned == nil {
 		return nil
 	}
-	out := Account(old, new)
+	out := Account(old, planned)
 	if len(out) > 0 {
 		return out
 	}
 	return []Finding{{
-		Action: Deliver, What: accountName(new), Change: "the account JWT is re-signed with values known only at apply",
+		Action: Deliver, What: accountName(planned), Change: "the account JWT is re-signed with values known only at apply",
 		Effect: "every server keeps enforcing the JWT it holds until the new JWT reaches it; the final plan at apply " +
 			"warns about any connections it closes",
 		Fix: deliverFix,

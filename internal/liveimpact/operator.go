@@ -12,13 +12,13 @@ import (
 // at apply and so has no public key yet.
 const PendingKey = ""
 
-// Operator lists what replacing the operator JWT old with new does to live servers. new is
+// Operator lists what replacing the operator JWT old with planned does to live servers. planned is
 // the planned claims; a signing key not known yet is listed as PendingKey.
-func Operator(old, new *jwt.OperatorClaims) []Finding {
-	if old == nil || new == nil || sameOperator(old, new) {
+func Operator(old, planned *jwt.OperatorClaims) []Finding {
+	if old == nil || planned == nil || sameOperator(old, planned) {
 		return nil
 	}
-	what := fmt.Sprintf("operator %q (%s)", new.Name, new.Subject)
+	what := fmt.Sprintf("operator %q (%s)", planned.Name, planned.Subject)
 	out := []Finding{{
 		Action: Restart, What: what, Change: "the operator JWT is re-signed",
 		Effect: "servers read the operator JWT only when they start: a config reload with a changed operator is refused " +
@@ -28,7 +28,7 @@ func Operator(old, new *jwt.OperatorClaims) []Finding {
 		Fix: "deploy the new natsping_server_config output and restart the servers one at a time (lame duck mode " +
 			"`nats-server --signal ldm` lets clients move to the other nodes)",
 	}}
-	added, removed := keyDiff(old.SigningKeys, new.SigningKeys)
+	added, removed := keyDiff(old.SigningKeys, planned.SigningKeys)
 	if len(added) > 0 {
 		out = append(out, Finding{
 			Action: Restart, What: what,
@@ -51,17 +51,17 @@ func Operator(old, new *jwt.OperatorClaims) []Finding {
 				"natsping_resolver_push with operator_jwt set warns about every account that is not",
 		})
 	}
-	if !old.StrictSigningKeyUsage && new.StrictSigningKeyUsage {
+	if !old.StrictSigningKeyUsage && planned.StrictSigningKeyUsage {
 		out = append(out, Finding{
 			Action: Refuse, What: what, Change: "strict signing keys are turned on",
 			Effect: "a server restarted with this operator JWT refuses accounts signed by the operator identity key",
 			Fix:    "re-sign such accounts with a signing key before restarting servers",
 		})
 	}
-	if old.SystemAccount != new.SystemAccount {
+	if old.SystemAccount != planned.SystemAccount {
 		out = append(out, Finding{
 			Action: Restart, What: what,
-			Change: fmt.Sprintf("the system account changes from %s to %s", old.SystemAccount, new.SystemAccount),
+			Change: fmt.Sprintf("the system account changes from %s to %s", old.SystemAccount, planned.SystemAccount),
 			Effect: "nats-server cannot change its system account on a reload either; monitoring and natsping_resolver_push " +
 				"need the new system account's creds once servers restart",
 			Fix: "restart every server with the new config",

@@ -135,4 +135,3 @@ func TestAccLiveImpactWarnings(t *testing.T) {
 		},
 	})
 }
-
