@@ -136,10 +136,20 @@ func scope(c *jwt.AccountClaims, key string) *jwt.UserScope {
 
 // live is one connection of the fixture and what the server knows about its user.
 type live struct {
-	name   string
-	user   liveimpact.User
-	nc     *nats.Conn
-	closed chan struct{}
+	name        string
+	user        liveimpact.User
+	token, seed string
+	nc          *nats.Conn
+	closed      chan struct{}
+}
+
+// reconnect tries the same user JWT again, as a client's reconnect would.
+func (l *live) reconnect(url string) error {
+	nc, err := natstest.ConnectUser(url, l.token, l.seed)
+	if err == nil {
+		nc.Close()
+	}
+	return err
 }
 
 // connect signs a user with key (scoped users carry no permissions; the role's template
@@ -157,7 +167,7 @@ func (a *account) connect(t testing.TB, url, name string, key nkeys.KeyPair, sco
 	token := encode(t, uc, key)
 	signingPub, _ := key.PublicKey()
 	seed, _ := userKP.Seed()
-	l := &live{name: name, closed: make(chan struct{}),
+	l := &live{name: name, closed: make(chan struct{}), token: token, seed: string(seed),
 		user: liveimpact.User{PublicKey: userPub, SigningKey: signingPub, IssuedAt: uc.IssuedAt, Bearer: bearer}}
 	nc, err := natstest.ConnectUser(url, token, string(seed),
 		nats.ClosedHandler(func(*nats.Conn) { close(l.closed) }), nats.NoReconnect())

@@ -26,6 +26,8 @@ func TestPushedAccountUpdate_DisconnectsWhatFindingsPredict(t *testing.T) {
 		name   string
 		change func(a *account, c *jwt.AccountClaims)
 		closed []string
+		// refused: the closed users that cannot reconnect with the same JWT; the others can.
+		refused bool
 	}{
 		{name: "role template edited", closed: []string{"reader-1", "reader-2"},
 			change: func(a *account, c *jwt.AccountClaims) {
@@ -37,16 +39,16 @@ func TestPushedAccountUpdate_DisconnectsWhatFindingsPredict(t *testing.T) {
 			change: func(a *account, c *jwt.AccountClaims) {
 				scope(c, a.rolePubs["reader"]).Description = "reads orders"
 			}},
-		{name: "role removed", closed: []string{"writer"},
+		{name: "role removed", closed: []string{"writer"}, refused: true,
 			change: func(a *account, c *jwt.AccountClaims) { delete(c.SigningKeys, a.rolePubs["writer"]) }},
-		{name: "unscoped signing key removed", closed: []string{"service"},
+		{name: "unscoped signing key removed", closed: []string{"service"}, refused: true,
 			change: func(a *account, c *jwt.AccountClaims) { delete(c.SigningKeys, a.svcPub) }},
-		{name: "one user revoked", closed: []string{"reader-2"}},
-		{name: "every user revoked", closed: []string{"reader-1", "reader-2", "writer", "service", "bearer"},
+		{name: "one user revoked", closed: []string{"reader-2"}, refused: true},
+		{name: "every user revoked", closed: []string{"reader-1", "reader-2", "writer", "service", "bearer"}, refused: true,
 			change: func(_ *account, c *jwt.AccountClaims) { c.RevokeAt(jwt.All, time.Now().Add(time.Minute)) }},
 		{name: "revoked only for later JWTs", closed: nil,
 			change: func(_ *account, c *jwt.AccountClaims) { c.RevokeAt(jwt.All, time.Now().Add(-time.Hour)) }},
-		{name: "bearer tokens disallowed", closed: []string{"bearer"},
+		{name: "bearer tokens disallowed", closed: []string{"bearer"}, refused: true,
 			change: func(_ *account, c *jwt.AccountClaims) { c.Limits.DisallowBearer = true }},
 		{name: "payload limit and a role added", closed: nil,
 			change: func(_ *account, c *jwt.AccountClaims) {
@@ -87,6 +89,17 @@ func TestPushedAccountUpdate_DisconnectsWhatFindingsPredict(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkClosed(t, conns, want)
+			for _, c := range conns {
+				if !want[c.name] {
+					continue
+				}
+				switch err := c.reconnect(srv.URL); {
+				case tc.refused && err == nil:
+					t.Errorf("%s must not get back in with the same JWT", c.name)
+				case !tc.refused && err != nil:
+					t.Errorf("%s must be able to reconnect at once (and get the new template): %v", c.name, err)
+				}
+			}
 		})
 	}
 }
