@@ -174,17 +174,14 @@ type updateResponse struct {
 // servers could not be reached at all; the Report is complete in both cases.
 func Push(ctx context.Context, nc *nats.Conn, jwts []string, opts Options) (Report, error) {
 	opts = opts.withDefaults()
+	trusted := trustFor(ctx, nc, opts)
 	resolvers, err := Discover(ctx, nc, opts)
+	trust, terr := trusted()
 	if err != nil {
 		return Report{}, err
 	}
-	trust := opts.Trust
-	if trust == nil {
-		t, err := FetchTrust(ctx, nc, opts.Timeout)
-		if err != nil {
-			return Report{Resolvers: resolvers}, err
-		}
-		trust = &t
+	if terr != nil {
+		return Report{Resolvers: resolvers}, terr
 	}
 	if opts.Operator != nil {
 		withTarget := *trust

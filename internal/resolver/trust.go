@@ -52,8 +52,39 @@ type varzResponse struct {
 // the issuer against every server lets Push refuse it with a useful message instead.
 //
 // Servers do not announce how many they are, so after the first answer FetchTrust waits until
-// DefaultSettle passes without another, bounded by timeout.
+// DefaultSettle passes without another, bounded by timeout. Push and Delete stop at
+// Options.Servers answers when it is set (a cluster whose servers all run full resolvers).
 func FetchTrust(ctx context.Context, nc *nats.Conn, timeout time.Duration) (Trust, error) {
+	return fetchTrust(ctx, nc, timeout, 0)
+}
+
+// trustFor starts asking the servers for their trust while the caller discovers the full
+// resolvers (both wait for stragglers, so in parallel neither adds to the other), and returns
+// a function that waits for the answer. opts.Trust, when set, is used as is; opts.Servers,
+// when set, ends the wait at that many answers.
+func trustFor(ctx context.Context, nc *nats.Conn, opts Options) func() (*Trust, error) {
+	if opts.Trust != nil {
+		return func() (*Trust, error) { return opts.Trust, nil }
+	}
+	type result struct {
+		t   Trust
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		t, err := fetchTrust(ctx, nc, opts.Timeout, opts.Servers)
+		ch <- result{t, err}
+	}()
+	return func() (*Trust, error) {
+		r := <-ch
+		if r.err != nil {
+			return nil, r.err
+		}
+		return &r.t, nil
+	}
+}
+
+func fetchTrust(ctx context.Context, nc *nats.Conn, timeout time.Duration, servers int) (Trust, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
@@ -69,9 +100,9 @@ func FetchTrust(ctx context.Context, nc *nats.Conn, timeout time.Duration) (Trus
 	var t Trust
 	seen := map[string]bool{}
 	deadline := time.Now().Add(timeout)
-	for {
+	for servers == 0 || len(t.Servers) < servers {
 		wait := time.Until(deadline)
-		if len(t.Servers) > 0 {
+		if len(t.Servers) > 0 && servers == 0 {
 			wait = min(wait, DefaultSettle)
 		}
 		if wait <= 0 {
