@@ -21,6 +21,8 @@ type impactAccount struct {
 	readerPub   string
 	writer      bool
 	maxConns    int
+	noBearer    bool
+	lax         bool // strict_signing_keys = false
 }
 
 func liveImpactConfig(a impactAccount, generation string) string {
@@ -35,6 +37,7 @@ func liveImpactConfig(a impactAccount, generation string) string {
 	return fmt.Sprintf(`
 resource "natsping_operator" "main" {
   name                     = "acme"
+  strict_signing_keys      = %t
   signing_key_rotation     = { generation = %q }
   signing_key_grace_period = "1h"
 }
@@ -43,7 +46,7 @@ resource "natsping_account" "orders" {
   name            = "ORDERS"
   description     = %q
   operator_signer = natsping_operator.main.signer
-  limits          = { max_connections = %d }
+  limits          = { max_connections = %d, disallow_bearer = %t }
   roles = [
     {
       name        = "reader"
@@ -51,7 +54,7 @@ resource "natsping_account" "orders" {
     },%s
   ]
 }
-`, generation, a.description, a.maxConns, a.readerPub, writer)
+`, !a.lax, generation, a.description, a.maxConns, a.noBearer, a.readerPub, writer)
 }
 
 // TestAccLiveImpactWarnings: each change that matters for live servers plans with the warning
@@ -62,7 +65,7 @@ resource "natsping_account" "orders" {
 func TestAccLiveImpactWarnings(t *testing.T) {
 	clock := newTestClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	rec := &planRecorder{}
-	base := impactAccount{description: "orders", readerPub: "orders.read.>", writer: true, maxConns: 100}
+	base := impactAccount{description: "orders", readerPub: "orders.read.>", writer: true, maxConns: 100, lax: true}
 	step := func(a impactAccount, generation string, checks ...plancheck.PlanCheck) resource.TestStep {
 		return resource.TestStep{
 			PreConfig: rec.reset,
@@ -78,6 +81,10 @@ func TestAccLiveImpactWarnings(t *testing.T) {
 	removed.readerPub, removed.writer = edited.readerPub, false
 	lowered.readerPub, lowered.writer, lowered.maxConns = edited.readerPub, false, 10
 	described.readerPub, described.writer, described.maxConns, described.description = edited.readerPub, false, 10, "all orders"
+	noBearer := described
+	noBearer.noBearer = true
+	strict := noBearer
+	strict.lax = false
 
 	resource.UnitTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -102,9 +109,16 @@ func TestAccLiveImpactWarnings(t *testing.T) {
 			// A description is not a role: the JWT has to be delivered, nobody is disconnected.
 			step(described, "1",
 				rec.expectWarnings("natsping_account", warnDeliver, []string{`account "ORDERS"`}, warnDisconnect)),
+			step(noBearer, "1",
+				rec.expectWarnings("natsping_account", warnDisconnect,
+					[]string{"bearer tokens are no longer allowed", "bearer token is closed"})),
+			step(strict, "1",
+				rec.expectWarnings("natsping_operator", warnRefuse, []string{"strict signing keys are turned on", "operator identity key"}),
+				rec.expectWarnings("natsping_operator", warnRestart, []string{"config reload with a changed operator is refused"}),
+				rec.expectNoWarnings("natsping_account")),
 			// An operator signing-key rotation: a restart, a key the servers must trust before
 			// accounts signed by it reach them, and the accounts re-signed by it to deliver.
-			step(described, "2",
+			step(strict, "2",
 				rec.expectWarnings("natsping_operator", warnRestart,
 					[]string{`operator "acme"`, "config reload with a changed operator is refused", "restart the servers one at a time"}),
 				rec.expectWarnings("natsping_operator", warnRestart,
@@ -114,7 +128,7 @@ func TestAccLiveImpactWarnings(t *testing.T) {
 			// The grace period ends: time alone drops the previous key from the operator JWT.
 			{
 				PreConfig: func() { rec.reset(); clock.Advance(2 * time.Hour) },
-				Config:    liveImpactConfig(described, "2"),
+				Config:    liveImpactConfig(strict, "2"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						rec.expectWarnings("natsping_operator", warnRefuse, []string{"is no longer listed", "before restarting servers"}),
@@ -126,7 +140,7 @@ func TestAccLiveImpactWarnings(t *testing.T) {
 			// Nothing changes: an empty plan without a single warning.
 			{
 				PreConfig: rec.reset,
-				Config:    liveImpactConfig(described, "2"),
+				Config:    liveImpactConfig(strict, "2"),
 				PlanOnly:  true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan(), rec.expectNoWarnings("")},
