@@ -35,6 +35,9 @@ func Account(old, planned *jwt.AccountClaims) []Finding {
 	if f, ok := connectionLimitFinding(what, old, planned); ok {
 		out = append(out, f)
 	}
+	if f, ok := subscriptionLimitFinding(what, old, planned); ok {
+		out = append(out, f)
+	}
 	if !old.Limits.DisallowBearer && planned.Limits.DisallowBearer {
 		out = append(out, Finding{
 			Action: Disconnect, What: what, Change: "bearer tokens are no longer allowed (disallow_bearer)",
@@ -205,6 +208,28 @@ func connectionLimitFinding(what string, old, planned *jwt.AccountClaims) (Findi
 		Effect: fmt.Sprintf("a server holding more than %d of the account's connections closes its newest ones beyond %d "+
 			"(Maximum Account Connections Exceeded)", n, n),
 		Fix: "check the account's connection count (e.g. `nats server report connections --account`) before lowering it",
+	}, true
+}
+
+// subscriptionLimitFinding: a lowered max_subscriptions closes every connection that already
+// holds at least that many subscriptions (server/client.go applyAccountLimits: subsAtLimit is
+// len(subs) >= limit, then Maximum Subscriptions Exceeded).
+func subscriptionLimitFinding(what string, old, planned *jwt.AccountClaims) (Finding, bool) {
+	n, prev := planned.Limits.Subs, old.Limits.Subs
+	if n < 0 || (prev >= 0 && n >= prev) {
+		return Finding{}, false
+	}
+	was := "unlimited"
+	if prev >= 0 {
+		was = fmt.Sprint(prev)
+	}
+	return Finding{
+		Action: Disconnect, What: what,
+		Change: fmt.Sprintf("max_subscriptions is lowered from %s to %d", was, n),
+		Effect: fmt.Sprintf("every connection of the account that holds %d or more subscriptions is closed "+
+			"(Maximum Subscriptions Exceeded), not only those above the limit", n),
+		Fix:    "check how many subscriptions the account's clients hold (e.g. `nats server report connections --account`) and leave room above the largest",
+		closes: func(u User) bool { return n >= 0 && u.Subscriptions >= int(n) },
 	}, true
 }
 

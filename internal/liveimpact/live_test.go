@@ -126,6 +126,38 @@ func TestPushedAccountUpdate_LoweredConnectionLimit(t *testing.T) {
 	checkClosed(t, conns, map[string]bool{"service": true, "bearer": true})
 }
 
+// TestPushedAccountUpdate_LoweredSubscriptionLimit: a lowered max_subscriptions closes the
+// connections holding at least that many subscriptions, at the limit included.
+func TestPushedAccountUpdate_LoweredSubscriptionLimit(t *testing.T) {
+	t.Parallel()
+	op, a := newOperator(t), newAccount(t)
+	oldJWT := encode(t, a.claims(), op.signer)
+	srv := startFull(t, op, map[string]string{a.pub: oldJWT})
+	conns := a.connectAll(t, srv.URL)
+	for i, n := range map[int]int{0: 3, 1: 2, 2: 1} { // reader-1: 3, reader-2: 2 (the new limit), writer: 1
+		for j := range n {
+			if _, err := conns[i].nc.SubscribeSync(fmt.Sprintf("_INBOX.%d.%d", i, j)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := conns[i].nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		conns[i].user.Subscriptions = n
+	}
+	updated := a.claims()
+	updated.Limits.Subs = 2
+	findings := liveimpact.Account(decode(t, oldJWT), updated)
+	want := predicted(findings, conns)
+	if !maps.Equal(want, map[string]bool{"reader-1": true, "reader-2": true}) {
+		t.Fatalf("findings predict %v closed\n%s", keys(want), details(findings))
+	}
+	if _, err := push(t, srv.URL, op.sysCreds, encode(t, updated, op.signer)); err != nil {
+		t.Fatal(err)
+	}
+	checkClosed(t, conns, want)
+}
+
 // TestMemoryReload_AppliesAccountChanges: with a MEMORY resolver, rewriting resolver_preload
 // and reloading updates a known account in place (its changed role's users are closed, as on
 // a push) and makes an added account usable.

@@ -79,13 +79,15 @@ func (f Finding) Detail() string {
 }
 
 // User is a live connection as the server sees it: who the user is, which key signed its JWT
-// (empty for a user signed by the account identity key), when the JWT was issued, and whether
-// it is a bearer token.
+// (empty for a user signed by the account identity key), when the JWT was issued, whether it
+// is a bearer token, and how many subscriptions it holds.
 type User struct {
 	PublicKey  string
 	SigningKey string
 	IssuedAt   int64
 	Bearer     bool
+	// Subscriptions is how many subscriptions the connection holds.
+	Subscriptions int
 }
 
 // Closes reports whether the server closes u's connection because of this finding. Only
