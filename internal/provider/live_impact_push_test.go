@@ -230,3 +230,37 @@ func TestAccLiveImpactWarnings_ResolverPush(t *testing.T) {
 		},
 	})
 }
+
+// TestAccResolverPush_OperatorJWTErrors: operator_jwt that is not an operator JWT fails plan,
+// before any server is contacted (none runs here).
+func TestAccResolverPush_OperatorJWTErrors(t *testing.T) {
+	opPub, opSeed, _ := natsjwt.NewKey(natsjwt.KindOperator)
+	signer, err := natsjwt.NewSigner(opPub, "", opSeed, natsjwt.KindOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accPub, _, _ := natsjwt.NewKey(natsjwt.KindAccount)
+	accJWT, err := natsjwt.SignAccount(natsjwt.AccountSpec{Name: "ORDERS"}, accPub, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(operatorJWT string) string {
+		return fmt.Sprintf(`
+resource "natsping_operator" "main" { name = "acme" }
+resource "natsping_resolver_push" "live" {
+  servers           = ["nats://127.0.0.1:4222"]
+  system_user_creds = natsping_operator.main.system_user_creds
+  operator_jwt      = %q
+  accounts          = { %q = %q }
+}
+`, operatorJWT, accPub, accJWT)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("not a jwt"), PlanOnly: true, ExpectError: wrappedText("Invalid operator JWT")},
+			{Config: cfg(accJWT), PlanOnly: true, ExpectError: wrappedText("Invalid operator JWT")},
+		},
+	})
+}
