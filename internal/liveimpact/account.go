@@ -251,3 +251,21 @@ func AccountPartlyKnown(old, planned *jwt.AccountClaims) []Finding {
 		Fix: deliverFix,
 	}}
 }
+
+// AccountRemoved is what removing an account from live servers does: a MEMORY resolver
+// reloaded without it, and a full resolver told to delete it (server/accounts.go removeCb:
+// the account expires at once), close every connection of the account and refuse new ones.
+// A full resolver that is not told keeps serving the account.
+func AccountRemoved(old *jwt.AccountClaims) []Finding {
+	if old == nil {
+		return nil
+	}
+	return []Finding{{
+		Action: Disconnect, What: accountName(old), Change: "the account is removed",
+		Effect: "a server that drops it — a MEMORY resolver reloaded without it, a full resolver when " +
+			"natsping_resolver_push deletes it (with operator_signer set) — closes every connection of the account and " +
+			"refuses new ones; a full resolver that is not told to delete it keeps serving the account",
+		Fix:    "move the account's users and mappings elsewhere first; with a full resolver and no deletion, remember the account stays usable",
+		closes: func(User) bool { return true },
+	}}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/natsping/terraform-provider-natsping/internal/liveimpact"
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 	"github.com/natsping/terraform-provider-natsping/internal/natstest"
 	"github.com/natsping/terraform-provider-natsping/internal/resolver"
 	"github.com/natsping/terraform-provider-natsping/internal/serverconfig"
@@ -80,6 +81,20 @@ func newOperator(t testing.TB) *operator {
 	}
 	o.sysCreds = creds
 	return o
+}
+
+// signerSigner is the operator signing key as natsjwt's signer, for delete requests.
+func (o *operator) signerSigner(t testing.TB) *natsjwt.Signer {
+	t.Helper()
+	seed, err := o.signer.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := natsjwt.NewSigner(o.claims.Subject, "", string(seed), natsjwt.KindOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // rotated returns the operator JWT after a signing-key rotation with a grace period: a new
@@ -290,10 +305,21 @@ func (s *server) reload(t testing.TB, config string) error {
 // startFull starts a full-resolver server seeded with accounts.
 func startFull(t testing.TB, op *operator, accounts map[string]string) *natstest.Server {
 	t.Helper()
+	return startFullResolver(t, op, accounts, false)
+}
+
+// startFullDeletes is startFull with allow_delete.
+func startFullDeletes(t testing.TB, op *operator, accounts map[string]string) *natstest.Server {
+	t.Helper()
+	return startFullResolver(t, op, accounts, true)
+}
+
+func startFullResolver(t testing.TB, op *operator, accounts map[string]string, allowDelete bool) *natstest.Server {
+	t.Helper()
 	cfg := render(t, serverconfig.Input{
 		OperatorJWT: op.jwt,
 		AccountJWTs: []string{op.sysJWT},
-		Resolver:    serverconfig.Resolver{Type: serverconfig.ResolverFull, Dir: "jwt"},
+		Resolver:    serverconfig.Resolver{Type: serverconfig.ResolverFull, Dir: "jwt", AllowDelete: allowDelete},
 	})
 	files := map[string]string{}
 	for pub, token := range accounts {

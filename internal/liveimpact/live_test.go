@@ -1,6 +1,7 @@
 package liveimpact_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/natsping/terraform-provider-natsping/internal/liveimpact"
 	"github.com/natsping/terraform-provider-natsping/internal/natstest"
+	"github.com/natsping/terraform-provider-natsping/internal/resolver"
 )
 
 // TestPushedAccountUpdate_DisconnectsWhatFindingsPredict is the differential pin of Account:
@@ -318,4 +320,48 @@ func details(fs []liveimpact.Finding) string {
 
 func keys(m map[string]bool) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// TestAccountRemoved_DisconnectsEveryUser: an account dropped from a MEMORY resolver's preload
+// by a reload, or deleted from a full resolver, closes all its connections and refuses new ones.
+func TestAccountRemoved_DisconnectsEveryUser(t *testing.T) {
+	t.Parallel()
+	t.Run("memory reload", func(t *testing.T) {
+		t.Parallel()
+		op, a := newOperator(t), newAccount(t)
+		oldJWT := encode(t, a.claims(), op.signer)
+		srv := startMemory(t, op, oldJWT)
+		conns := a.connectAll(t, srv.URL)
+		want := predicted(liveimpact.AccountRemoved(decode(t, oldJWT)), conns)
+		if len(want) != len(conns) {
+			t.Fatalf("the finding must close every user, predicts %v", keys(want))
+		}
+		if err := srv.reload(t, render(t, memoryInput(op.jwt, srv.port, op.sysJWT))); err != nil {
+			t.Fatal(err)
+		}
+		checkClosed(t, conns, want)
+		if err := conns[0].reconnect(srv.URL); err == nil {
+			t.Fatal("a user of the removed account must not get back in")
+		}
+	})
+	t.Run("full resolver delete", func(t *testing.T) {
+		t.Parallel()
+		op, a := newOperator(t), newAccount(t)
+		oldJWT := encode(t, a.claims(), op.signer)
+		srv := startFullDeletes(t, op, map[string]string{a.pub: oldJWT})
+		conns := a.connectAll(t, srv.URL)
+		want := predicted(liveimpact.AccountRemoved(decode(t, oldJWT)), conns)
+		nc, err := resolver.Connect(resolver.ConnectOptions{Servers: []string{srv.URL}, Creds: op.sysCreds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if _, err := resolver.Delete(context.Background(), nc, []string{a.pub}, op.signerSigner(t), resolver.Options{Servers: 1}); err != nil {
+			t.Fatal(err)
+		}
+		checkClosed(t, conns, want)
+		if err := conns[0].reconnect(srv.URL); err == nil {
+			t.Fatal("a user of the deleted account must not get back in")
+		}
+	})
 }

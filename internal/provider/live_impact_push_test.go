@@ -19,6 +19,10 @@ import (
 // pushImpactConfig: ORDERS follows the operator's signer; BILLING is pinned to the key that
 // first signed it (ignore_changes), the account an operator rotation leaves behind.
 func pushImpactConfig(url, generation string, push bool) string {
+	return pushImpactConfigAccounts(url, generation, push, true)
+}
+
+func pushImpactConfigAccounts(url, generation string, push, billing bool) string {
 	cfg := fmt.Sprintf(`
 resource "natsping_operator" "main" {
   name                     = "acme"
@@ -44,22 +48,27 @@ resource "natsping_account" "billing" {
 data "natsping_server_config" "main" {
   operator_jwt = natsping_operator.main.jwt
   account_jwts = [natsping_operator.main.system_account_jwt]
-  resolver     = { type = "full" }
+  resolver     = { type = "full", allow_delete = true }
   server_name  = "n1"
 }
 `, generation)
+	billingEntry := ""
+	if billing {
+		billingEntry = "(natsping_account.billing.public_key) = natsping_account.billing.jwt"
+	}
 	if push {
 		cfg += fmt.Sprintf(`
 resource "natsping_resolver_push" "live" {
   servers           = [%q]
   system_user_creds = natsping_operator.main.system_user_creds
   operator_jwt      = natsping_operator.main.jwt
+  operator_signer   = natsping_operator.main.signer
   accounts = {
     (natsping_account.orders.public_key)  = natsping_account.orders.jwt
-    (natsping_account.billing.public_key) = natsping_account.billing.jwt
+    %s
   }
 }
-`, url)
+`, url, billingEntry)
 	}
 	return cfg
 }
@@ -223,6 +232,19 @@ func TestAccLiveImpactWarnings_ResolverPush(t *testing.T) {
 					PostApplyPreRefresh: []plancheck.PlanCheck{
 						rec.expectWarnings("natsping_resolver_push", "Servers restarted with operator_jwt will refuse an account",
 							[]string{`Account "BILLING"`, "re-sign the account", "before restarting servers"}),
+					},
+					PostApplyPostRefresh: quiet,
+				},
+			},
+			{
+				// BILLING leaves the push, which deletes it from the server.
+				PreConfig: rec.reset,
+				Config:    pushImpactConfigAccounts(url, "2", true, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						rec.expectWarnings("natsping_resolver_push", warnDisconnect,
+							[]string{"natsping_resolver_push deletes it", `account "BILLING"`, "the account is removed", "closes every connection"},
+							`account "ORDERS"`),
 					},
 					PostApplyPostRefresh: quiet,
 				},

@@ -137,11 +137,33 @@ func TestAccLiveImpactWarnings(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan(), rec.expectQuietNoops()},
 				},
 			},
+			// Destroying the account: servers that drop it close all its connections.
+			{
+				PreConfig: rec.reset,
+				Config: `resource "natsping_operator" "main" {
+  name                     = "acme"
+  signing_key_rotation     = { generation = "2" }
+  signing_key_grace_period = "1h"
+}`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("natsping_account.orders", plancheck.ResourceActionDestroy),
+						rec.expectWarnings("natsping_account", warnDisconnect,
+							[]string{`account "ORDERS"`, "the account is removed", "MEMORY resolver reloaded without it", "keeps serving the account"}),
+						rec.expectNoWarnings("natsping_operator"),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan(), rec.expectQuietNoops()},
+				},
+			},
 			// Nothing changes: an empty plan without a single warning.
 			{
 				PreConfig: rec.reset,
-				Config:    liveImpactConfig(strict, "2"),
-				PlanOnly:  true,
+				Config: `resource "natsping_operator" "main" {
+  name                     = "acme"
+  signing_key_rotation     = { generation = "2" }
+  signing_key_grace_period = "1h"
+}`,
+				PlanOnly: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan(), rec.expectNoWarnings("")},
 				},

@@ -1,7 +1,12 @@
 package provider
 
 import (
+	"context"
+
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/nats-io/jwt/v2"
 
 	"github.com/natsping/terraform-provider-natsping/internal/liveimpact"
@@ -65,4 +70,19 @@ func keepUnknownParts(old, planned *jwt.AccountClaims, unknown map[string]bool) 
 		planned.Limits.AccountLimits = old.Limits.AccountLimits
 		planned.Limits.NatsLimits = old.Limits.NatsLimits
 	}
+}
+
+// warnAccountDestroyed says what destroying the account does once servers drop it: the
+// resource itself deletes nothing, but the account leaves the rendered config and, with
+// deletion turned on, natsping_resolver_push deletes it.
+func warnAccountDestroyed(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var token types.String
+	if req.State.Raw.IsNull() || req.State.GetAttribute(ctx, path.Root("jwt"), &token).HasError() || token.IsNull() || token.IsUnknown() {
+		return
+	}
+	old, err := jwt.DecodeAccountClaims(token.ValueString())
+	if err != nil {
+		return
+	}
+	addFindings(&resp.Diagnostics, liveimpact.AccountRemoved(old))
 }

@@ -3,9 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -50,12 +52,22 @@ func pushTargetOperator(m *resolverPushModel) *jwt.OperatorClaims {
 // operator_jwt would refuse. The plan itself is not changed. A plan with nothing to do warns
 // nothing.
 func (r *resolverPushResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+		return
+	}
+	if req.Plan.Raw.IsNull() {
+		var state resolverPushModel
+		if !req.State.Get(ctx, &state).HasError() && state.OperatorSigner.ValueString() != "" {
+			warnPushDeletes(resp, knownAccountJWTs(state.Accounts), nil)
+		}
 		return
 	}
 	plan, state := planAndPriorState[resolverPushModel](ctx, req, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || state == nil || plan.Accounts.IsUnknown() {
 		return
+	}
+	if !plan.OperatorSigner.IsUnknown() && plan.OperatorSigner.ValueString() != "" {
+		warnPushDeletes(resp, knownAccountJWTs(state.Accounts), plan.Accounts.Elements())
 	}
 	want := knownAccountJWTs(plan.Accounts)
 	have := map[string]string{}
@@ -63,13 +75,7 @@ func (r *resolverPushResource) ModifyPlan(ctx context.Context, req resource.Modi
 		// With other servers the state says nothing about what they hold.
 		have = knownAccountJWTs(state.Accounts)
 	}
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range want {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(want))
 	op := pushTargetOperator(&plan)
 	for _, k := range keys {
 		claims, err := jwt.DecodeAccountClaims(want[k])
@@ -100,6 +106,23 @@ func (r *resolverPushResource) ModifyPlan(ctx context.Context, req resource.Modi
 			if f.Action != liveimpact.Deliver { // this resource is the delivery
 				resp.Diagnostics.AddAttributeWarning(path.Root("accounts").AtMapKey(k), f.Summary(), f.Detail())
 			}
+		}
+	}
+}
+
+// warnPushDeletes warns for every account of have that is not kept and will be deleted from the
+// servers: deleting an account closes all its connections.
+func warnPushDeletes(resp *resource.ModifyPlanResponse, have map[string]string, kept map[string]attr.Value) {
+	for _, k := range slices.Sorted(maps.Keys(have)) {
+		if _, ok := kept[k]; ok {
+			continue
+		}
+		old, err := jwt.DecodeAccountClaims(have[k])
+		if err != nil {
+			continue
+		}
+		for _, f := range liveimpact.AccountRemoved(old) {
+			resp.Diagnostics.AddWarning(f.Summary(), "natsping_resolver_push deletes it from the servers. "+f.Detail())
 		}
 	}
 }
