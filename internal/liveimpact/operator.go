@@ -36,8 +36,8 @@ func Operator(old, planned *jwt.OperatorClaims) []Finding {
 			Effect: "a server still running the old operator JWT does not trust accounts signed by the new key: it cannot " +
 				"load them (their users cannot connect there) and natsping_resolver_push refuses to push them, naming " +
 				"the servers that lack the key",
-			Fix: "restart every server with the new operator JWT first, then push or reload the accounts signed by the new key; " +
-				"the previous key stays trusted during signing_key_grace_period, so accounts the servers hold keep working meanwhile",
+			Fix: "restart every server with the new operator JWT first, then push or reload the accounts signed by the new key" +
+				keptNote(removed),
 		})
 	}
 	if len(removed) > 0 {
@@ -100,4 +100,12 @@ func keyDiff(a, b jwt.StringList) (added, removed []string) {
 		}
 	}
 	return added, removed
+}
+
+// keptNote says whether the accounts servers hold keep working while the rotation rolls out.
+func keptNote(removed []string) string {
+	if len(removed) == 0 {
+		return "; the previous key stays listed (signing_key_grace_period), so the accounts the servers hold keep working meanwhile"
+	}
+	return "; the previous key is dropped in the same JWT, so accounts still signed by it stop working on each server as it restarts"
 }
