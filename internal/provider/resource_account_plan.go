@@ -39,6 +39,7 @@ func (r *accountResource) ValidateConfig(ctx context.Context, req resource.Valid
 // signer against operator_jwt.
 func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
+		warnAccountDestroyed(ctx, req, resp)
 		return
 	}
 	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
@@ -142,6 +143,7 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	warnAccountLiveImpact(&plan, state, spec, unknown, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
 

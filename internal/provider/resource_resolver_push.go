@@ -22,6 +22,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure      = (*resolverPushResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*resolverPushResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*resolverPushResource)(nil)
 )
 
 // NewResolverPushResource is the natsping_resolver_push resource.
@@ -39,6 +40,7 @@ type resolverPushModel struct {
 	CABundlePEM     types.String `tfsdk:"ca_bundle_pem"`
 	Timeout         types.String `tfsdk:"timeout"`
 	OperatorSigner  types.String `tfsdk:"operator_signer"`
+	OperatorJWT     types.String `tfsdk:"operator_jwt"`
 	LastPush        types.Object `tfsdk:"last_push"`
 }
 
@@ -124,6 +126,7 @@ func resolverPushResourceSchema() schema.Schema {
 					"operator with strict signing keys accepts only a signing key. Unset, nothing is ever deleted.",
 				Validators: []validator.String{validSigner(natsjwt.KindOperator)},
 			},
+			"operator_jwt": resolverPushOperatorJWTAttribute(),
 			"ca_bundle_pem": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "PEM certificates of the CAs that sign the servers' TLS certificates. Unset: the " +

@@ -233,6 +233,7 @@ func (r *resolverPushResource) push(ctx context.Context, m *resolverPushModel, s
 		return
 	}
 	defer c.nc.Close()
+	c.opts.Operator = pushTargetOperator(m)
 	report, err := resolver.Push(ctx, c.nc, tokens, c.opts)
 	if err != nil {
 		diags.AddError("Pushing accounts failed",

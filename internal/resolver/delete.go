@@ -34,17 +34,14 @@ func Delete(ctx context.Context, nc *nats.Conn, accounts []string, operator *nat
 	if operator.Kind != natsjwt.KindOperator {
 		return Report{}, fmt.Errorf("deleting accounts needs an operator key (SO… seed), got a %s key", operator.Kind)
 	}
+	trusted := trustFor(ctx, nc, opts)
 	resolvers, err := Discover(ctx, nc, opts)
+	trust, terr := trusted()
 	if err != nil {
 		return Report{}, err
 	}
-	trust := opts.Trust
-	if trust == nil {
-		t, err := FetchTrust(ctx, nc, opts.Timeout)
-		if err != nil {
-			return Report{Resolvers: resolvers}, err
-		}
-		trust = &t
+	if terr != nil {
+		return Report{Resolvers: resolvers}, terr
 	}
 	if err := trust.checkDeleter(operator.PublicKey); err != nil {
 		return Report{Resolvers: resolvers}, err

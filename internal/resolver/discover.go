@@ -2,13 +2,9 @@ package resolver
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
@@ -84,65 +80,4 @@ func nextMsg(ctx context.Context, sub *nats.Subscription, wait time.Duration) (*
 	c, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	return sub.NextMsgWithContext(c)
-}
-
-// Trust is what the servers trust: the operators of their configuration.
-type Trust struct {
-	Operators []*jwt.OperatorClaims
-}
-
-type varzResponse struct {
-	Data struct {
-		TrustedOperatorsClaim []*jwt.OperatorClaims `json:"trusted_operators_claim"`
-	} `json:"data"`
-	Error *struct {
-		Description string `json:"description"`
-	} `json:"error"`
-}
-
-// FetchTrust asks the servers which operators they trust (the first answer counts: servers
-// of one cluster trust the same operator, or their routes would not connect accounts). A full resolver stores any
-// well-formed account JWT it is sent, whoever signed it (server/accounts.go
-// DirAccResolver.Start only refuses the operator identity key under strict signing keys);
-// an account of another operator then sits in the resolver and fails only when a client
-// connects. Checking the issuer here lets Push refuse it with a useful message instead.
-func FetchTrust(ctx context.Context, nc *nats.Conn, timeout time.Duration) (Trust, error) {
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	m, err := nc.RequestWithContext(rctx, subjVarzPing, nil)
-	if err != nil {
-		return Trust{}, fmt.Errorf("asking the servers which operator they trust: %w", err)
-	}
-	var resp varzResponse
-	if err := json.Unmarshal(m.Data, &resp); err != nil {
-		return Trust{}, fmt.Errorf("the servers answered a VARZ request with something that is not JSON: %w", err)
-	}
-	if resp.Error != nil {
-		return Trust{}, fmt.Errorf("the servers refused a VARZ request: %s", resp.Error.Description)
-	}
-	if len(resp.Data.TrustedOperatorsClaim) == 0 {
-		return Trust{}, errors.New("the servers trust no operator; a full resolver needs operator mode")
-	}
-	return Trust{Operators: resp.Data.TrustedOperatorsClaim}, nil
-}
-
-// Check tells whether an account signed by issuer is accepted under this trust, and why not.
-func (t Trust) Check(issuer string) error {
-	var names []string
-	for _, op := range t.Operators {
-		if issuer == op.Subject {
-			if op.StrictSigningKeyUsage {
-				return fmt.Errorf("it is signed by the identity key of operator %q (%s), which uses strict signing keys: "+
-					"the servers accept only accounts signed by one of its signing keys; sign it with natsping_operator.signer", op.Name, op.Subject)
-			}
-			return nil
-		}
-		if op.SigningKeys.Contains(issuer) {
-			return nil
-		}
-		names = append(names, fmt.Sprintf("%q (%s)", op.Name, op.Subject))
-	}
-	return fmt.Errorf("it is signed by %s, which is neither the operator the servers trust (%s) nor one of its "+
-		"signing keys; sign the account with that operator's signer, or push it to the servers of its own operator",
-		issuer, strings.Join(names, ", "))
 }

@@ -36,6 +36,9 @@ type Options struct {
 	// Trust overrides the operators the servers are asked about (FetchTrust). Tests use it
 	// to send what a careless client would.
 	Trust *Trust
+	// Operator is the operator JWT the servers are meant to run, when known: a refusal of an
+	// account signed by a key only it lists then names it as the JWT to restart with.
+	Operator *jwt.OperatorClaims
 }
 
 func (o Options) withDefaults() Options {
@@ -171,17 +174,19 @@ type updateResponse struct {
 // servers could not be reached at all; the Report is complete in both cases.
 func Push(ctx context.Context, nc *nats.Conn, jwts []string, opts Options) (Report, error) {
 	opts = opts.withDefaults()
+	trusted := trustFor(ctx, nc, opts)
 	resolvers, err := Discover(ctx, nc, opts)
+	trust, terr := trusted()
 	if err != nil {
 		return Report{}, err
 	}
-	trust := opts.Trust
-	if trust == nil {
-		t, err := FetchTrust(ctx, nc, opts.Timeout)
-		if err != nil {
-			return Report{Resolvers: resolvers}, err
-		}
-		trust = &t
+	if terr != nil {
+		return Report{Resolvers: resolvers}, terr
+	}
+	if opts.Operator != nil {
+		withTarget := *trust
+		withTarget.Target = opts.Operator
+		trust = &withTarget
 	}
 	report := Report{Resolvers: resolvers, Accounts: make([]AccountResult, len(jwts))}
 	var reqs []request

@@ -28,6 +28,13 @@ resource "natsping_resolver_push" "prod" {
   # Without it, removed accounts stay on the servers.
   operator_signer = natsping_operator.main.signer
 
+  # The operator JWT the servers should run (never pushed: servers read it from
+  # their config at start). During an operator signing-key rotation the push
+  # then names the servers to restart and this JWT, and the plan warns about
+  # accounts servers restarted with it would refuse. See the guide "Rolling out
+  # changes".
+  operator_jwt = natsping_operator.main.jwt
+
   accounts = {
     (natsping_account.orders.public_key)  = natsping_account.orders.jwt
     (natsping_account.billing.public_key) = natsping_account.billing.jwt
