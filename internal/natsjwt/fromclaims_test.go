@@ -31,7 +31,7 @@ func TestAccountSpecFromClaims_roundTrip(t *testing.T) {
 				RevokedActivations: Revocations{Keys: map[string]string{importer: "2026-11-30T00:00:00Z"}, AllBefore: "2026-01-01T00:00:00Z"}},
 			{Type: KindStream, Subject: "orders.*.events", AccountTokenPosition: 2},
 		},
-		Imports: []ImportSpec{{Type: KindStream, Subject: "billing.>", Account: importer, LocalSubject: "from-billing.>", AllowTrace: true}},
+		Imports:            []ImportSpec{{Type: KindStream, Subject: "billing.>", Account: importer, LocalSubject: "from-billing.>", AllowTrace: true}},
 		SigningKeys:        []string{testPub(t, KindAccount)},
 		DefaultPermissions: Permissions{SubAllow: []string{"_INBOX.>"}},
 		Roles: []RoleSpec{{Name: "reader", Description: "reads", PublicKey: testPub(t, KindAccount),

@@ -102,7 +102,9 @@ func (f *nscFixture) user(operator, account, name, token string, kp nkeys.KeyPai
 	return jwtPath, credsPath
 }
 
-func encodeClaims(t *testing.T, c interface{ Encode(nkeys.KeyPair) (string, error) }, kp nkeys.KeyPair) string {
+func encodeClaims(t *testing.T, c interface {
+	Encode(nkeys.KeyPair) (string, error)
+}, kp nkeys.KeyPair) string {
 	t.Helper()
 	token, err := c.Encode(kp)
 	if err != nil {

@@ -309,7 +309,7 @@ func accountModelFromSpec(ctx context.Context, s natsjwt.AccountSpec, diags *dia
 			l := limitsToModel(r.Limits)
 			rm := accountRoleModel{
 				Name: types.StringValue(r.Name), Description: stringOrNull(r.Description),
-				Permissions: types.ObjectNull(roleType.AttrTypes["permissions"].(basetypes.ObjectType).AttrTypes),
+				Permissions:      types.ObjectNull(roleType.AttrTypes["permissions"].(basetypes.ObjectType).AttrTypes),
 				MaxSubscriptions: l.MaxSubscriptions, MaxData: l.MaxData, MaxPayload: l.MaxPayload, Bearer: l.Bearer,
 				AllowedConnectionTypes: l.AllowedConnectionTypes, SourceNetworks: l.SourceNetworks,
 			}

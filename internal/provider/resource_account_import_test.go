@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,7 +232,21 @@ func TestAccAccount_importFromNSC(t *testing.T) {
 		plancheck.ExpectResourceAction(nscAccountRes, plancheck.ResourceActionUpdate),
 		expectPlanChanges([]string{nscAccountRes + ` update: description: "order processing" → "orders, v2"; jwt: (known after apply); tags: ["team:blue"] → null`}),
 	}}
-	runImportSteps(t, map[string]resource.TestStep{"matching": matching, "differing": differing})
+	// The operator's key passed as a natsping signer instead of the raw seed: the same key signs
+	// the same claims, so only operator_signer changes and the JWT is kept.
+	otherForm := nscImportStep(strings.Replace(n.hcl("order processing", `tags = ["team:blue"]`), fmt.Sprintf("file(%q)", n.opSeedPath),
+		fmt.Sprintf(`"natsping-signer:v1:%s::${file(%q)}"`, n.operator, n.opSeedPath), 1), n.jwtPath)
+	otherForm.ExpectNonEmptyPlan = true
+	otherForm.ImportPlanChecks = resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+		expectPlanChanges([]string{nscAccountRes + ` update: operator_signer (sensitive): changed`}),
+		plancheck.ExpectKnownValue(nscAccountRes, acctAttr("jwt"), knownvalue.StringFunc(func(v string) error {
+			if token, _ := natsjwt.ReadJWTFile(n.jwtPath); v != token {
+				return fmt.Errorf("the plan re-signs the imported JWT")
+			}
+			return nil
+		})),
+	}}
+	runImportSteps(t, map[string]resource.TestStep{"matching": matching, "differing": differing, "signer in another form": otherForm})
 }
 
 // runImportSteps runs each import-block step as a test case of its own: an import step after
