@@ -134,8 +134,8 @@ func NSCStoreOperator(path string) (*jwt.OperatorClaims, error) {
 	}
 	root := filepath.Dir(accounts)
 	file := filepath.Join(root, filepath.Base(root)+".jwt")
-	if _, err := os.Stat(file); err != nil {
-		return nil, nil
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		return nil, nil // a store without its operator JWT: the operator stays unknown
 	}
 	token, err := ReadJWTFile(file)
 	if err != nil {
