@@ -15,7 +15,7 @@ import (
 // (Revocations.validate) in ValidateConfig and, with the provider's clock, in ModifyPlan, so
 // the rules have one home and errors name the entry.
 
-var revocationTimeDoc = "RFC 3339 (`2026-11-30T00:00:00Z`); nats-server refuses the key's JWTs issued at or before it. " +
+var revocationTimeDoc = "The cutoff is RFC 3339 (`2026-11-30T00:00:00Z`); nats-server refuses the JWTs it covers issued at or before it. " +
 	"It may lie at most " + natsjwt.MaxRevocationLead.String() + " ahead: a cutoff never schedules anything, it " +
 	"revokes at once and also refuses JWTs re-issued until then."
 
