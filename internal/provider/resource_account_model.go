@@ -265,7 +265,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 			AccountTokenPosition: uint(max(e.AccountTokenPosition.ValueInt64(), 0)),
 			Advertise:            e.Advertise.ValueBool(),
 			AllowTrace:           e.AllowTrace.ValueBool(),
-			RevokedActivations:   b.revocations("exports", e.RevokedActivations, e.RevokeAllActivations),
+			RevokedActivations:   b.exportRevocations(e),
 		})
 	}
 	for _, imp := range accountListElements[accountImportModel](b, "imports", m.Imports) {

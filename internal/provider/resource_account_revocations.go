@@ -78,6 +78,13 @@ func (b *accountSpecBuilder) revocations(top string, keys types.Map, all types.S
 	return out
 }
 
+// exportRevocations reads an export's activation revocations; whether they are allowed depends
+// on token_required, so an unknown token_required defers the export's checks.
+func (b *accountSpecBuilder) exportRevocations(e accountExportModel) natsjwt.Revocations {
+	b.known("exports", e.TokenRequired)
+	return b.revocations("exports", e.RevokedActivations, e.RevokeAllActivations)
+}
+
 // revocationsToModel is the reverse of revocations, for state derived from a JWT (import).
 func revocationsToModel(r natsjwt.Revocations) (types.Map, types.String) {
 	keys := types.MapNull(types.StringType)
