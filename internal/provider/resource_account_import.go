@@ -181,12 +181,16 @@ func checkImportedOperator(ctx context.Context, req resource.ModifyPlanRequest, 
 	if err != nil || slices.Contains(op.Keys, s.PublicKey) {
 		return
 	}
+	signingKeys := "it has none"
+	if len(op.Keys) > 1 {
+		signingKeys = strings.Join(op.Keys[1:], ", ")
+	}
 	diags.AddAttributeError(path.Root("operator_signer"), "Signer of another operator",
 		fmt.Sprintf("This account was imported from the store of operator %q (%s), but operator_signer signs with %s, which is "+
 			"neither that operator nor one of its signing keys (%s). Servers trusting %q would refuse the re-signed account. "+
 			"Pass a signing key of operator %q (its natsping_operator signer, or its seed from the nsc keystore), or import "+
 			"the account from the store of the operator this signer belongs to.",
-			op.Name, op.Keys[0], s.PublicKey, strings.Join(op.Keys[1:], ", "), op.Name, op.Name))
+			op.Name, op.Keys[0], s.PublicKey, signingKeys, op.Name, op.Name))
 }
 
 // keepIfOnlySignerForm keeps the imported JWT when the plan differs from the state in
