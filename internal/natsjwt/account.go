@@ -35,6 +35,8 @@ type AccountSpec struct {
 	Roles []RoleSpec
 	// Authorization makes this an auth-callout account; nil leaves auth callout off.
 	Authorization *ExternalAuth
+	// RevokedUsers refuses user JWTs by key and issue time (revocations.go).
+	RevokedUsers Revocations
 }
 
 // AccountLimits are the account-wide limits. A nil limit is unlimited, as is -1; 0 is a real
@@ -168,6 +170,7 @@ func (s AccountSpec) Validate(opts ValidateOptions) error {
 	if s.Authorization != nil {
 		s.Authorization.validate(&errs)
 	}
+	validateRevocations(&errs, s, opts)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
@@ -389,6 +392,7 @@ func (s AccountSpec) claims(pub string) *jwt.AccountClaims {
 		c.Authorization.AllowedAccounts = sortedList(a.AllowedAccounts)
 		c.Authorization.XKey = a.XKey
 	}
+	c.Revocations = s.RevokedUsers.toJWT()
 	return c
 }
 

@@ -42,6 +42,9 @@ type ExportSpec struct {
 	Advertise bool
 	// AllowTrace lets message traces cross into the service; services only.
 	AllowTrace bool
+	// RevokedActivations refuses activation tokens by importing account and issue time
+	// (revocations.go); private exports only.
+	RevokedActivations Revocations
 }
 
 // ImportSpec brings a stream or service of another account into this one.
@@ -228,6 +231,7 @@ func exportToJWT(e ExportSpec) *jwt.Export {
 		Advertise:            e.Advertise,
 		AllowTrace:           e.AllowTrace,
 		Info:                 jwt.Info{Description: e.Description},
+		Revocations:          e.RevokedActivations.toJWT(),
 	}
 	if e.Type == KindService {
 		out.ResponseType = jwt.ResponseType(e.ResponseType)

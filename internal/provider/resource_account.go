@@ -216,6 +216,8 @@ func accountResourceSchema() schema.Schema {
 					},
 				},
 			},
+			"revoked_users":           accountRevokedUsersAttribute(),
+			"revoke_all_users_before": accountRevokeAllUsersBeforeAttribute(),
 			"public_key": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The account's public key (`A…`), generated on create and kept.",
@@ -267,7 +269,7 @@ func accountResourceSchema() schema.Schema {
 }
 
 func accountExportAttributes() map[string]schema.Attribute {
-	return map[string]schema.Attribute{
+	attrs := map[string]schema.Attribute{
 		"type": schema.StringAttribute{
 			Required:            true,
 			MarkdownDescription: "`stream` or `service`.",
@@ -303,6 +305,8 @@ func accountExportAttributes() map[string]schema.Attribute {
 		"advertise":   schema.BoolAttribute{Optional: true, MarkdownDescription: "Advertise the export to tools. Default `false`."},
 		"allow_trace": schema.BoolAttribute{Optional: true, MarkdownDescription: "Services only: let message traces cross into the service. Default `false`."},
 	}
+	accountExportRevocationAttributes(attrs)
+	return attrs
 }
 
 func accountImportAttributes() map[string]schema.Attribute {

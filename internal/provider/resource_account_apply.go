@@ -74,6 +74,8 @@ func (r *accountResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Once natsping signs it, an imported account is no longer bound to its nsc store's operator.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedOperatorKey, nil)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 

@@ -31,6 +31,8 @@ type accountResourceModel struct {
 	DefaultPermissions types.Object      `tfsdk:"default_permissions"`
 	Roles              types.List        `tfsdk:"roles"`
 	Authorization      types.Object      `tfsdk:"authorization"`
+	RevokedUsers       types.Map         `tfsdk:"revoked_users"`
+	RevokeAllUsers     types.String      `tfsdk:"revoke_all_users_before"`
 
 	PublicKey   types.String `tfsdk:"public_key"`
 	Seed        types.String `tfsdk:"seed"`
@@ -83,6 +85,8 @@ type accountExportModel struct {
 	AccountTokenPosition types.Int64  `tfsdk:"account_token_position"`
 	Advertise            types.Bool   `tfsdk:"advertise"`
 	AllowTrace           types.Bool   `tfsdk:"allow_trace"`
+	RevokedActivations   types.Map    `tfsdk:"revoked_activations"`
+	RevokeAllActivations types.String `tfsdk:"revoke_all_activations_before"`
 }
 
 type accountImportModel struct {
@@ -261,6 +265,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 			AccountTokenPosition: uint(max(e.AccountTokenPosition.ValueInt64(), 0)),
 			Advertise:            e.Advertise.ValueBool(),
 			AllowTrace:           e.AllowTrace.ValueBool(),
+			RevokedActivations:   b.exportRevocations(e),
 		})
 	}
 	for _, imp := range accountListElements[accountImportModel](b, "imports", m.Imports) {
@@ -322,6 +327,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 			XKey:            b.str("authorization", auth.XKey),
 		}
 	}
+	spec.RevokedUsers = b.revocations("revoked_users", m.RevokedUsers, m.RevokeAllUsers)
 	return spec, b.unknown, b.diags
 }
 

@@ -54,14 +54,16 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	checkAccountOperatorSigner(plan.OperatorSigner, plan.OperatorJWT, &resp.Diagnostics)
+	checkImportedOperator(ctx, req, plan.OperatorSigner, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if state != nil && onlyOperatorJWTChanged(req) {
+	if state != nil && (onlyOperatorJWTChanged(req) || keepIfOnlySignerForm(req, &plan, state)) {
 		// Nothing that goes into the account JWT changed: keep every computed value, so the
-		// plan shows operator_jwt alone and Update re-signs nothing.
+		// plan shows operator_jwt (or the same signing key in another form) alone and Update
+		// re-signs nothing.
 		kept := *state
-		kept.OperatorJWT = plan.OperatorJWT
+		kept.OperatorJWT, kept.OperatorSigner = plan.OperatorJWT, plan.OperatorSigner
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, kept)...)
 		return
 	}

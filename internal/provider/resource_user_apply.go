@@ -39,6 +39,11 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if !m.JWT.IsUnknown() {
+		// ModifyPlan kept the JWT: only the form of the same signer changed.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+		return
+	}
 	m.sign(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return

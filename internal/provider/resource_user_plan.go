@@ -58,7 +58,8 @@ func (in *userInputsModel) knownSpec(ctx context.Context) (natsjwt.UserSpec, boo
 
 func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		return // destroy: nothing to plan
+		warnUserDestroyKeepsAccess(ctx, req, resp, r.now()) // destroy: nothing to plan, but say what it leaves
+		return
 	}
 	var plan userModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -79,6 +80,9 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	plan.planSigning(ctx, &plan.userSigningModel, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if !req.State.Raw.IsNull() {
+		keepUserJWTIfOnlySignerForm(ctx, req, &plan)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

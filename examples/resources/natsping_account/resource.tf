@@ -27,8 +27,23 @@ resource "natsping_account" "orders" {
 
   exports = [
     { type = "stream", subject = "orders.events.>", name = "order events" },
-    { type = "service", subject = "orders.get", token_required = true, response_threshold = "2s" },
+    {
+      type               = "service"
+      subject            = "orders.get"
+      token_required     = true
+      response_threshold = "2s"
+      # An account that imported this service and must stop: its activations issued up to
+      # this time are refused (activations of private exports only).
+      revoked_activations = { "ABBZYUMSSFESYMJJPL7IUO45GBF6T3YG4ZVYOI6GC6QN4K7X4UMYRD4O" = "2026-11-30T00:00:00Z" }
+    },
   ]
+
+  # Offboarded static users (the key of a destroyed natsping_user, as its destroy plan prints
+  # it): their JWTs issued up to the time are refused and their live connections closed once
+  # the account JWT reaches the servers.
+  revoked_users = {
+    "UCGWIWBJVZ3UKJ6XOKVBUPGDRNZVLUGM65GFRZQI2FYV4R6OX66ND3YF" = "2026-11-30T09:15:00Z"
+  }
 
   roles = [
     {
