@@ -84,7 +84,9 @@ func withClusterAttributes(attrs map[string]schema.Attribute) map[string]schema.
 		return schema.Int64Attribute{Optional: true, MarkdownDescription: desc,
 			Validators: []validator.Int64{int64validator.Between(-1, 65535), int64validator.NoneOf(0)}}
 	}
-	str := func(desc string) schema.StringAttribute { return schema.StringAttribute{Optional: true, MarkdownDescription: desc} }
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, MarkdownDescription: desc}
+	}
 	attrs["tls"] = tlsAttribute("TLS of the client listener (`tls { }`); HTTPS monitoring serves the same certificate. " +
 		"`verify = true` requires client certificates signed by `ca_file`.")
 	attrs["cluster"] = schema.SingleNestedAttribute{

@@ -179,7 +179,7 @@ func TestAccServerConfig_nodesInvalid(t *testing.T) {
 				ExpectError: phrase("nodes[1].client_port:", "port", "4222", "on", "host", `"h"`, "is", "already", "taken"),
 			},
 			{
-				Config: f.config(`  leafnodes = { remotes = [{ urls = ["http://hub:7422"] }] }`, "SYS", "APP"),
+				Config:      f.config(`  leafnodes = { remotes = [{ urls = ["http://hub:7422"] }] }`, "SYS", "APP"),
 				ExpectError: phrase("leafnodes.remotes[0].urls[0]:", `"http://hub:7422"`, "is", "not", "a", "leafnode", "URL"),
 			},
 		},
