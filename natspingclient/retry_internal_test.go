@@ -27,6 +27,8 @@ func TestRetryable(t *testing.T) {
 		{"no servers", nats.ErrNoServers, 0, DefaultLostRequestAfter, true},
 		{"handshake cut by a dying node", fmt.Errorf("wrapped: %w", io.EOF), 0, DefaultLostRequestAfter, true},
 		{"read timeout", timeout, 5 * time.Second, DefaultLostRequestAfter, true},
+		{"first PING before the verdict of a lost request", errors.New("nats: expected 'PONG', got 'PING'"), 2200 * time.Millisecond, DefaultLostRequestAfter, true},
+		{"quick protocol error", errors.New("nats: expected 'PONG', got 'PING'"), 10 * time.Millisecond, DefaultLostRequestAfter, false},
 		{"expired token", nats.ErrAuthExpired, 2 * time.Second, DefaultLostRequestAfter, false},
 		{"bad URL", errors.New("nats: invalid url"), 0, DefaultLostRequestAfter, false},
 	}

@@ -2,9 +2,11 @@ package callout
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natstest"
+	"github.com/natsping/terraform-provider-natsping/internal/oidc"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 	"github.com/natsping/terraform-provider-natsping/internal/serverconfig"
 	"github.com/natsping/terraform-provider-natsping/natspingclient"
@@ -189,6 +192,43 @@ func (c *clusterEnv) replica(t testing.TB, name string, node int, audit io.Write
 	return s
 }
 
+// heldVerifier admits every token as a reader; once armed it holds each verification until
+// the test ends, so a replica can be killed with a known number of requests in hand.
+type heldVerifier struct {
+	armed   atomic.Bool
+	held    atomic.Int32
+	release chan struct{}
+}
+
+func newHeldVerifier(t testing.TB) *heldVerifier {
+	v := &heldVerifier{release: make(chan struct{})}
+	t.Cleanup(func() { close(v.release) })
+	return v
+}
+
+func (v *heldVerifier) Verify(ctx context.Context, raw string) (*oidc.Identity, error) {
+	if v.armed.Load() {
+		v.held.Add(1)
+		select {
+		case <-v.release:
+		case <-ctx.Done():
+		}
+		return nil, errors.New("held until the test ended")
+	}
+	id := identity("alice", "order-readers")
+	id.IssuedAt, id.Expiry = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	id.TokenHash = oidc.TokenHash(raw)
+	return id, nil
+}
+
+// heldReplica is a replica on node whose decisions v can hold.
+func (c *clusterEnv) heldReplica(t testing.TB, name string, node int, v *heldVerifier) *Service {
+	t.Helper()
+	s, _ := startService(t, c.doc(node), Options{Name: name, AuditWriter: io.Discard,
+		NewVerifier: func(calloutconfig.Issuer) (Verifier, error) { return v, nil }})
+	return s
+}
+
 // token issues a Ping token for a person in the given groups; n makes it distinct.
 func (c *clusterEnv) token(n int, groups ...string) string {
 	return c.idp.IssueToken(pingonetest.TokenOptions{Groups: groups, Extra: map[string]any{"n": n}})
@@ -254,4 +294,3 @@ func waitUntilCtx(t testing.TB, what string, d time.Duration, cond func() bool) 
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }
-
