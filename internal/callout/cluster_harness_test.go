@@ -294,3 +294,43 @@ func waitUntilCtx(t testing.TB, what string, d time.Duration, cond func() bool) 
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }
+
+// natsConnWithErrs is a connection whose asynchronous errors (permission violations) are kept.
+type natsConnWithErrs struct {
+	nc   *nats.Conn
+	errs chan error
+}
+
+func connectWithErrs(url, token string) (*natsConnWithErrs, error) {
+	c := &natsConnWithErrs{errs: make(chan error, 16)}
+	nc, err := connectOnce(url, token, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case c.errs <- err:
+		default:
+		}
+	}))
+	if err != nil {
+		return nil, err
+	}
+	c.nc = nc
+	return c, nil
+}
+
+// expectDenied publishes on subject and waits for the server's permissions violation.
+func (c *natsConnWithErrs) expectDenied(t testing.TB, subject string) {
+	t.Helper()
+	if err := c.nc.Publish(subject, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.errs:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Fatalf("publish on %s: %v, want a permissions violation", subject, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("publish on %s was not denied", subject)
+	}
+}
