@@ -51,7 +51,8 @@ type clusterEnv struct {
 // clusterNodes names the nodes; natstest.StartCluster returns them in this (sorted) order.
 var clusterNodes = []string{"nats-a", "nats-b", "nats-c"}
 
-func newClusterEnv(t testing.TB) *clusterEnv {
+// newClusterEnv renders and boots the cluster; adjust changes the rendered input first.
+func newClusterEnv(t testing.TB, adjust ...func(*serverconfig.Input)) *clusterEnv {
 	t.Helper()
 	c := &clusterEnv{t: t, idp: pingonetest.New(pingonetest.Options{})}
 	t.Cleanup(c.idp.Close)
@@ -135,6 +136,9 @@ func newClusterEnv(t testing.TB) *clusterEnv {
 		LeafNodes:       &serverconfig.LeafNodes{Host: "127.0.0.1"},
 		JetStream:       &serverconfig.JetStream{MaxMemory: "64M", MaxFile: "256M"},
 		Nodes:           nodes,
+	}
+	for _, f := range adjust {
+		f(&c.in)
 	}
 	out, err := serverconfig.Render(c.in)
 	if err != nil {
