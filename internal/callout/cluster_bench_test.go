@@ -58,7 +58,8 @@ func BenchmarkClusterConnectStorm(b *testing.B) {
 // with clients that connect to one node and never retry (the refusals a kill causes), once
 // as natspingclient users (every node's URL, nats.go's walk of the pool, the package's retry
 // with its defaults). recovery_ms is how long after the kill the last connect that needed a
-// retry, or waited out the auth timeout, completed. Run with -benchtime=1x.
+// retry, or waited out the auth timeout, completed (on this loaded machine some connects take
+// that long without any kill, so it is an upper bound). Run with -benchtime=1x.
 func BenchmarkClusterKill(b *testing.B) {
 	for _, kind := range []string{"node", "replica"} {
 		b.Run(kind, func(b *testing.B) {
@@ -83,12 +84,13 @@ func BenchmarkClusterKill(b *testing.B) {
 				before = run(false)
 				after = run(true)
 			}
-			b.ReportMetric(float64(before.failed), "refused_no_retry")
+			// Connects to a dead node fail too (connection refused, EOF) and are not counted here:
+			// refused_no_retry are valid tokens refused the way a lost request is.
+			b.ReportMetric(float64(before.refused), "refused_no_retry")
 			b.ReportMetric(float64(after.failed), "refused_after_retry")
 			b.ReportMetric(float64(after.retried), "retried")
 			b.ReportMetric(float64(after.slowConnects(natspingclient.DefaultLostRequestAfter)), "slow_connects")
 			b.ReportMetric(float64(after.recovery.Milliseconds()), "recovery_ms")
-			b.ReportMetric(float64(before.recovery.Milliseconds()), "recovery_no_retry_ms")
 			b.ReportMetric(percentile(after.lat, 50), "p50_ms")
 			b.ReportMetric(percentile(after.lat, 99), "p99_ms")
 			b.Logf("no retry: %v", before)

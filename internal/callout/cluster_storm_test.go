@@ -2,6 +2,7 @@ package callout
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ type clusterStormResult struct {
 	connects  int
 	retried   int // connects whose first attempt failed and that were tried again
 	failed    int // connects that failed for good
+	refused   int // of those, refused as a lost request looks: Authorization Violation, or PING before PONG
 	errs      []string
 	lat       []time.Duration
 	wall      time.Duration
@@ -85,6 +87,9 @@ func (s clusterStorm) run(tb testing.TB) *clusterStormResult {
 				}
 				if err != nil {
 					r.failed++
+					if looksRefused(err) {
+						r.refused++
+					}
 					if len(r.errs) < 5 {
 						r.errs = append(r.errs, err.Error())
 					}
@@ -119,9 +124,15 @@ func (s clusterStorm) run(tb testing.TB) *clusterStormResult {
 	return r
 }
 
+// looksRefused says whether a failed connect is what a valid token sees when its
+// authorization request was lost, rather than a connection to a dead node.
+func looksRefused(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || strings.Contains(err.Error(), "expected 'PONG', got 'PING'")
+}
+
 func (r *clusterStormResult) String() string {
-	return fmt.Sprintf("%d connects in %s (%.0f/s), %d retried, %d failed, p50 %.1f ms, p99 %.1f ms, event took %s, recovery %s; errors: %s",
-		r.connects, r.wall.Round(time.Millisecond), float64(r.connects)/r.wall.Seconds(), r.retried, r.failed,
+	return fmt.Sprintf("%d connects in %s (%.0f/s), %d retried, %d failed (%d refused), p50 %.1f ms, p99 %.1f ms, event took %s, recovery %s; errors: %s",
+		r.connects, r.wall.Round(time.Millisecond), float64(r.connects)/r.wall.Seconds(), r.retried, r.failed, r.refused,
 		percentile(r.lat, 50), percentile(r.lat, 99), r.eventTook.Round(time.Millisecond), r.recovery.Round(time.Millisecond),
 		strings.Join(r.errs, " | "))
 }
