@@ -94,7 +94,9 @@ func serverConfigDataSourceSchema() schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "Renders the `nats-server` configuration that trusts a natsping operator, in the layout " +
 			"`nsc generate config` writes: the operator JWT, the system account, the account resolver and its preload, " +
-			"and optionally the default sentinel, listen address, server name, JetStream and client limits. Accounts " +
+			"and optionally the default sentinel, listen address, server name, JetStream and client limits, TLS, cluster, " +
+			"leafnodes, websocket and monitoring listeners; `nodes` renders one config per node of a cluster and `fragment` " +
+			"only natsping's part for an `include` (see the [cluster guide](../guides/cluster.md)). Accounts " +
 			"are sorted by public key, so the output is byte-identical whatever order the JWTs arrive in and plans " +
 			"never show a spurious diff. Every account JWT is checked against the operator before anything is rendered.",
 		Attributes: withClusterAttributes(map[string]schema.Attribute{
