@@ -128,6 +128,46 @@ func TestAccServerConfig_nodes(t *testing.T) {
 				},
 			},
 			{
+				// One server with every listener block: rendered as written, and planned again
+				// without changes (the framework's check after each step).
+				Config: f.config(`
+  server_name = "edge-1"
+  tls = { cert_file = "/etc/nats/tls.crt", key_file = "/etc/nats/tls.key", timeout = "3s" }
+  cluster = {
+    name   = "edge"
+    port   = 6222
+    routes = ["nats-route://nats-0.example.internal:6222"]
+    tls    = { cert_file = "/etc/nats/route.crt", key_file = "/etc/nats/route.key", ca_file = "/etc/nats/ca.crt", verify = true }
+  }
+  monitoring = { host = "127.0.0.1", https_port = 8443 }
+  websocket = {
+    port            = 8080
+    no_tls          = true
+    same_origin     = true
+    allowed_origins = ["https://b.example.com", "https://a.example.com"]
+  }
+  leafnodes = {
+    port = 7422
+    remotes = [{
+      urls        = ["tls://hub.example.com:7422"]
+      account     = "`+f.keys["APP"]+`"
+      credentials = "/etc/nats/leaf.creds"
+      tls         = { ca_file = "/etc/nats/hub-ca.crt" }
+    }]
+  }`, "SYS", "APP", "AUTH"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("config"), stringContains(
+						"tls {\n  cert_file: \"/etc/nats/tls.crt\"\n  key_file: \"/etc/nats/tls.key\"\n  verify: false\n  timeout: \"3s\"\n}",
+						`https: "127.0.0.1:8443"`,
+						"cluster {\n  name: \"edge\"\n  listen: \"0.0.0.0:6222\"\n  tls {\n    cert_file: \"/etc/nats/route.crt\"",
+						"routes: [\n    \"nats-route://nats-0.example.internal:6222\"\n  ]",
+						"leafnodes {\n  listen: \"0.0.0.0:7422\"\n  remotes: [\n    {\n      urls: [\n        \"tls://hub.example.com:7422\"\n      ]\n      account: \""+f.keys["APP"]+"\"",
+						"allowed_origins: [\n    \"https://a.example.com\"\n    \"https://b.example.com\"\n  ]",
+					)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("node_configs"), knownvalue.Null()),
+				},
+			},
+			{
 				Config: f.config("  fragment = true\n  limits = { auth_timeout = \"5s\" }", "SYS", "APP", "AUTH"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("config"), stringContains(
