@@ -183,16 +183,19 @@ func (c *clusterEnv) viaOneNode(tokens []string) func(i int) (bool, error) {
 // (Shutdown drains, then a new replica starts on the same node) while clients connect, each
 // to one node with no fallback and no retry. Not one connect is refused, and the replicas
 // received exactly one request per connect: none was lost in the drain and none answered
-// twice. 25 clients in parallel keep decisions well below the 2 s auth timeout on this loaded
-// machine, so a refusal here can only be a lost request; the storm tests are not parallel to
-// other tests for the same reason.
+// twice. 25 clients in parallel (5 under the race detector) keep decisions well below the 2 s
+// auth timeout on this loaded machine, so a refusal here can only be a lost request; the storm
+// tests are not parallel to other tests for the same reason.
 func TestClusterRollingRestartLosesNothing(t *testing.T) {
 	c := newClusterEnv(t)
 	decisions := &lineCounter{}
 	replicas := []*Service{c.replica(t, "replica-a", 0, decisions), c.replica(t, "replica-b", 1, decisions)}
-	restarts := 0
+	restarts, parallel := 0, 25
+	if raceDetector {
+		parallel = 5
+	}
 	r := clusterStorm{
-		total: 1000, parallel: 25, at: 100,
+		total: 1000, parallel: parallel, at: 100,
 		connect: c.viaOneNode(c.clusterTokens(50)),
 		event: func() {
 			for i := range replicas {
