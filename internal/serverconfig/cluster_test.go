@@ -257,15 +257,21 @@ func TestRenderFragmentIncluded(t *testing.T) {
 		t.Fatalf("a fragment carries no listeners:\n%s", out.Config)
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "natsping.conf"), []byte(out.Config), 0o600); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "natsping"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	// The shape of the chart's nats.conf: its own listeners, cluster and JetStream, then the
-	// include (resolved against the including file's directory).
-	main := "port: 4222\nserver_name: $SERVER_NAME\nhttp_port: 8222\nlame_duck_duration: \"30s\"\n" +
-		"cluster {\n  name: nats\n  port: 6222\n  routes: [\"nats://nats-0.nats-headless:6222\", \"nats://nats-1.nats-headless:6222\"]\n}\n" +
-		"jetstream {\n  store_dir: /data\n}\n" +
-		"include \"natsping.conf\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "natsping", "natsping.conf"), []byte(out.Config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The nats.conf the NATS Helm chart (1.x) renders: JSON with sorted keys, where a
+	// config.merge key ending in $include becomes an include directive ("$" sorts first) and
+	// << $VAR >> values are unquoted. Its listeners, cluster and JetStream stay its own.
+	main := "{\n  include natsping/natsping.conf;\n" +
+		"  \"cluster\": {\"name\": \"nats\", \"no_advertise\": true, \"port\": 6222, " +
+		"\"routes\": [\"nats://nats-0.nats-headless:6222\", \"nats://nats-1.nats-headless:6222\"]},\n" +
+		"  \"http_port\": 8222,\n  \"jetstream\": {\"max_file_store\": 10737418240, \"store_dir\": \"/data\"},\n" +
+		"  \"lame_duck_duration\": \"30s\",\n  \"pid_file\": \"/var/run/nats/nats.pid\",\n  \"port\": 4222,\n" +
+		"  \"server_name\": $SERVER_NAME\n}\n"
 	file := filepath.Join(dir, "nats.conf")
 	if err := os.WriteFile(file, []byte(main), 0o600); err != nil {
 		t.Fatal(err)
