@@ -9,7 +9,10 @@
 // handler, which nats.go calls on every connect and reconnect and which therefore must never
 // wait for the network. [Source.NATSOptions] adds the reconnect settings this needs: reconnect
 // forever, keep reconnecting after an authorization error (a refused, expired token is
-// expected while the issuer is down), and back off with jitter.
+// expected while the issuer is down), and back off with jitter. [Source.Connect] also retries
+// a first connect whose authorization request was lost (a callout replica or node died while it
+// held it: the server refuses the client at its auth timeout), bounded and jittered; a quick
+// refusal is a decision and is returned at once.
 //
 // Use [ClientCredentials] for services and [RefreshToken] for people; both fetch a new token on
 // every call. A TokenSource wrapped in oauth2.ReuseTokenSource (what clientcredentials.Config

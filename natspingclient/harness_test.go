@@ -36,6 +36,8 @@ type world struct {
 	natsURL  string
 	tokenURL string // the issuer's token endpoint, behind a switch
 	issuerUp atomic.Bool
+	doc      *calloutconfig.Document // the callout's configuration, to start another replica
+	callout  *callout.Service        // the replica newWorld started
 }
 
 func must[T any](v T, err error) T {
@@ -138,7 +140,16 @@ func newWorld(t *testing.T, tokenLifetime time.Duration) *world {
 			MaxSession: calloutconfig.Duration(time.Hour),
 		}},
 	}
-	s, err := callout.New(doc, callout.Options{AuditWriter: io.Discard})
+	w.doc = doc
+	w.callout = w.startCallout(t)
+	return w
+}
+
+// startCallout starts a callout replica on the world's configuration and stops it when the
+// test ends.
+func (w *world) startCallout(t *testing.T) *callout.Service {
+	t.Helper()
+	s, err := callout.New(w.doc, callout.Options{AuditWriter: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +162,7 @@ func newWorld(t *testing.T, tokenLifetime time.Duration) *world {
 		_ = s.Shutdown(ctx)
 	})
 	waitFor(t, "the callout to be ready", func() bool { return s.Ready() == nil })
-	return w
+	return s
 }
 
 // tokenEndpointSwitch serves the issuer's token endpoint while issuerUp holds and answers

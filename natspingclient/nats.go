@@ -6,8 +6,15 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
+// DefaultConnectTimeout bounds one server's dial and handshake. nats.go's own default (2 s)
+// equals nats-server's default auth timeout, so a callout answer arriving near the end of it
+// (a JWKS refresh after a Ping key rotation) raced the client giving up, and a lost request
+// showed as an i/o timeout instead of the server's Authorization Violation.
+const DefaultConnectTimeout = 5 * time.Second
+
 // NATSOptions are the nats.go options a connection needs to live on Ping tokens: the token
-// handler (or user and password handler when Options.Account is set), unlimited reconnects,
+// handler (or user and password handler when Options.Account is set), a handshake timeout
+// longer than the server's auth timeout (DefaultConnectTimeout), unlimited reconnects,
 // reconnecting after authorization errors, and a reconnect backoff with jitter. Options given
 // after them to nats.Connect override them.
 //
@@ -25,6 +32,7 @@ func (s *Source) NATSOptions() []nats.Option {
 	}
 	return []nats.Option{
 		auth,
+		nats.Timeout(DefaultConnectTimeout),
 		nats.MaxReconnects(-1),
 		nats.IgnoreAuthErrorAbort(),
 		nats.CustomReconnectDelay(s.reconnectDelay),
@@ -33,9 +41,4 @@ func (s *Source) NATSOptions() []nats.Option {
 
 func (s *Source) reconnectDelay(attempts int) time.Duration {
 	return backoff(attempts, s.opts.ReconnectWait, s.opts.MaxReconnectWait, s.rnd())
-}
-
-// Connect connects to url with NATSOptions followed by opts.
-func (s *Source) Connect(url string, opts ...nats.Option) (*nats.Conn, error) {
-	return nats.Connect(url, append(s.NATSOptions(), opts...)...)
 }

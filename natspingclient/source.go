@@ -52,6 +52,21 @@ type Options struct {
 	// on the refresher goroutine: a slow callback delays the next refresh.
 	OnRefresh func(expiry time.Time)
 	OnError   func(err error)
+
+	// ConnectAttempts bounds the nats.Connect calls of one [Source.Connect]; 1 disables the
+	// retry. Default DefaultConnectAttempts. See retry.go for what is retried and what it costs.
+	ConnectAttempts int
+	// ConnectRetryWait and MaxConnectRetryWait bound the jittered, doubling wait between
+	// attempts. Defaults DefaultConnectRetryWait and DefaultMaxConnectRetryWait.
+	ConnectRetryWait, MaxConnectRetryWait time.Duration
+	// LostRequestAfter: an Authorization Violation that took at least this long is taken for
+	// a lost authorization request and retried; a quicker one is a decision and is not. Keep
+	// it below the server's auth timeout. Default DefaultLostRequestAfter; negative retries
+	// every refusal.
+	LostRequestAfter time.Duration
+	// OnConnectRetry is called before each retry with the attempt that failed (from 1) and
+	// its error.
+	OnConnectRetry func(attempt int, err error)
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +94,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxReconnectWait < o.ReconnectWait {
 		o.MaxReconnectWait = max(DefaultMaxReconnectWait, o.ReconnectWait)
+	}
+	if o.ConnectAttempts <= 0 {
+		o.ConnectAttempts = DefaultConnectAttempts
+	}
+	if o.ConnectRetryWait <= 0 {
+		o.ConnectRetryWait = DefaultConnectRetryWait
+	}
+	if o.MaxConnectRetryWait < o.ConnectRetryWait {
+		o.MaxConnectRetryWait = max(DefaultMaxConnectRetryWait, o.ConnectRetryWait)
+	}
+	if o.LostRequestAfter == 0 {
+		o.LostRequestAfter = DefaultLostRequestAfter
 	}
 	return o
 }

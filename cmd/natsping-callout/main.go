@@ -7,7 +7,10 @@
 //
 // The configuration is the document the natsping_trust resource renders. SIGHUP re-reads it
 // (an invalid file keeps the running configuration and counts as a refused reload in /metrics);
-// SIGTERM and SIGINT stop gracefully. The file holds seeds: it should be readable by the
+// SIGTERM and SIGINT drain the replica and stop: /readyz turns 503 at once, the replica
+// unsubscribes (the servers send new requests to the other replicas), answers every request it
+// already received and exits, within 20 s. A rolling restart therefore refuses no client, as
+// long as another replica is up. The file holds seeds: it should be readable by the
 // service's user only, and the service warns at start and on reload when it is not.
 //
 // The HTTP listener serves /metrics and the readiness of the service, so it listens on the

@@ -207,6 +207,9 @@ func TestRunServesReloadsAndStops(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no exit after SIGTERM")
 	}
+	if !strings.Contains(stderr.String(), "draining: no new authorization requests") {
+		t.Fatalf("SIGTERM did not drain the service; stderr:\n%s", stderr.String())
+	}
 	for _, s := range secrets {
 		if strings.Contains(stderr.String(), s) {
 			t.Fatalf("a secret reached the log:\n%s", stderr.String())

@@ -114,6 +114,7 @@ func (s *Service) dial(urls []string, queue, ujwt string, sign nats.SignatureHan
 // Shutdown stops taking requests, answers the ones already received, flushes audit lines
 // and closes the connections. Servers send new requests to the remaining replicas.
 func (s *Service) Shutdown(ctx context.Context) error {
+	s.beginDrain()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
@@ -207,6 +208,9 @@ func (s *Service) connected() int {
 
 // Ready reports why the service cannot answer requests yet, or nil.
 func (s *Service) Ready() error {
+	if s.Draining() {
+		return ErrDraining
+	}
 	if s.connected() == 0 {
 		return errors.New("not connected to NATS")
 	}

@@ -65,6 +65,8 @@ type Service struct {
 	sem     chan struct{}
 	flight  sync.WaitGroup
 
+	draining atomic.Bool // set when Shutdown begins (drain.go)
+
 	mu sync.Mutex // serialises Start, Reload and Shutdown
 
 	keys  jwksKeys              // the issuer key set across reloads; nothing else starts or stops one

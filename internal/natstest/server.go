@@ -32,6 +32,7 @@ type options struct {
 	port          int
 	resolverFiles map[string]string
 	logs          bool
+	keepListen    bool
 }
 
 // WithResolverFiles writes files (name → content, such as serverconfig.Output.ResolverFiles)
@@ -115,7 +116,9 @@ func Start(configText string, dir string, opts ...Option) (*server.Server, error
 	if err := sopts.ProcessConfigFile(file); err != nil {
 		return nil, fmt.Errorf("nats-server rejects the config: %w", err)
 	}
-	sopts.Host, sopts.Port = o.host, o.port
+	if !o.keepListen {
+		sopts.Host, sopts.Port = o.host, o.port
+	}
 	sopts.NoSigs = true
 	sopts.NoLog = !o.logs
 	if sopts.JetStream && (sopts.StoreDir == "" || !filepath.IsAbs(sopts.StoreDir)) {

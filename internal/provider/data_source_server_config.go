@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -11,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
@@ -42,6 +40,14 @@ type serverConfigModel struct {
 	Limits          types.Object `tfsdk:"limits"`
 	Config          types.String `tfsdk:"config"`
 	ResolverFiles   types.Map    `tfsdk:"resolver_files"`
+	TLS             types.Object `tfsdk:"tls"`
+	Cluster         types.Object `tfsdk:"cluster"`
+	LeafNodes       types.Object `tfsdk:"leafnodes"`
+	Websocket       types.Object `tfsdk:"websocket"`
+	Monitoring      types.Object `tfsdk:"monitoring"`
+	Nodes           types.List   `tfsdk:"nodes"`
+	Fragment        types.Bool   `tfsdk:"fragment"`
+	NodeConfigs     types.Map    `tfsdk:"node_configs"`
 }
 
 type resolverModel struct {
@@ -88,10 +94,12 @@ func serverConfigDataSourceSchema() schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "Renders the `nats-server` configuration that trusts a natsping operator, in the layout " +
 			"`nsc generate config` writes: the operator JWT, the system account, the account resolver and its preload, " +
-			"and optionally the default sentinel, listen address, server name, JetStream and client limits. Accounts " +
+			"and optionally the default sentinel, listen address, server name, JetStream and client limits, TLS, cluster, " +
+			"leafnodes, websocket and monitoring listeners; `nodes` renders one config per node of a cluster and `fragment` " +
+			"only natsping's part for an `include` (see the [cluster guide](../guides/cluster.md)). Accounts " +
 			"are sorted by public key, so the output is byte-identical whatever order the JWTs arrive in and plans " +
 			"never show a spurious diff. Every account JWT is checked against the operator before anything is rendered.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: withClusterAttributes(map[string]schema.Attribute{
 			"operator_jwt": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "JWT of the trusted operator.",
@@ -198,7 +206,7 @@ func serverConfigDataSourceSchema() schema.Schema {
 				MarkdownDescription: "Every account JWT keyed by `<public key>.jwt`, the layout of a `full` resolver directory, " +
 					"to seed a fresh server (e.g. with `local_file`) before it starts.",
 			},
-		},
+		}),
 	}
 }
 
@@ -216,8 +224,7 @@ func (d *serverConfigDataSource) ValidateConfig(ctx context.Context, req datasou
 		return
 	}
 	for _, fe := range serverconfig.ValidateSettings(in) {
-		group, _, _ := strings.Cut(fe.Field, ".")
-		if !unknown[group] {
+		if !unknown[fieldGroup(fe.Field)] {
 			addFieldError(&resp.Diagnostics, fe)
 		}
 	}
@@ -258,6 +265,7 @@ func (d *serverConfigDataSource) Read(ctx context.Context, req datasource.ReadRe
 	files, d2 := types.MapValueFrom(ctx, types.StringType, out.ResolverFiles)
 	resp.Diagnostics.Append(d2...)
 	m.ResolverFiles = files
+	m.NodeConfigs = nodeConfigsValue(ctx, out.NodeConfigs, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -304,6 +312,7 @@ func (m *serverConfigModel) settings(ctx context.Context) (serverconfig.Input, m
 		unknown["jetstream"] = obj.IsUnknown() || anyUnknown(j.StoreDir, j.MaxMemory, j.MaxFile)
 		in.JetStream = &serverconfig.JetStream{StoreDir: j.StoreDir.ValueString(), MaxMemory: j.MaxMemory.ValueString(), MaxFile: j.MaxFile.ValueString()}
 	}
+	m.topologySettings(ctx, &in, unknown, &diags)
 	return in, unknown, diags
 }
 
@@ -318,10 +327,5 @@ func anyUnknown(values ...attr.Value) bool {
 
 // addFieldError points the diagnostic at the attribute the renderer named ("resolver.ttl").
 func addFieldError(diags *diag.Diagnostics, fe *serverconfig.FieldError) {
-	parts := strings.Split(fe.Field, ".")
-	p := path.Root(parts[0])
-	for _, name := range parts[1:] {
-		p = p.AtName(name)
-	}
-	diags.AddAttributeError(p, fmt.Sprintf("Invalid %s", fe.Field), fe.Error())
+	diags.AddAttributeError(fieldPath(fe.Field), fmt.Sprintf("Invalid %s", fe.Field), fe.Error())
 }

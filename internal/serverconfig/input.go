@@ -92,6 +92,19 @@ type Input struct {
 	JetStream *JetStream
 	// Limits are the client connection limits; the zero value keeps the server's.
 	Limits Limits
+	// TLS secures the client listener (and HTTPS monitoring); nil means plain TCP.
+	TLS        *TLS
+	Cluster    *Cluster
+	LeafNodes  *LeafNodes
+	Websocket  *Websocket
+	Monitoring *Monitoring
+	// Nodes renders one config per node of a cluster (Output.NodeConfigs), each with its
+	// server_name, ports and routes to the other nodes.
+	Nodes []Node
+	// Fragment renders only what natsping owns (operator, resolver, sentinel, client limits)
+	// for an `include` from a configuration that owns the listeners, such as the one the
+	// NATS Helm chart writes; listener settings are then refused.
+	Fragment bool
 }
 
 // Output is the rendered configuration.
@@ -103,6 +116,9 @@ type Output struct {
 	ResolverFiles map[string]string
 	// SystemAccount is the system account in effect (given, or taken from the operator JWT).
 	SystemAccount string
+	// NodeConfigs maps each node's server_name to its whole configuration when Input.Nodes
+	// is set; Config is then the part every node shares (what Fragment renders).
+	NodeConfigs map[string]string
 }
 
 // FieldError is one problem with one input. Field uses the snake_case names of the

@@ -24,31 +24,69 @@ func Render(in Input) (*Output, error) {
 	for _, a := range accounts {
 		size += len(a.token) + len(a.claims.Name) + 96
 	}
-	var b strings.Builder
-	b.Grow(size)
-	b.WriteString("# nats-server configuration rendered by natsping (operator mode).\n")
-	if in.ServerName != "" {
-		fmt.Fprintf(&b, "server_name: %s\n", Quote(in.ServerName))
-	}
-	if in.Listen.Host != "" {
-		fmt.Fprintf(&b, "host: %s\n", Quote(in.Listen.Host))
-	}
-	if in.Listen.Port != 0 {
-		fmt.Fprintf(&b, "port: %d\n", in.Listen.Port)
-	}
-	writeLimits(&b, in.Limits)
+	var trust strings.Builder
+	trust.Grow(size)
+	writeTrust(&trust, in, op.Name, sys, accounts, sentinel)
 
-	fmt.Fprintf(&b, "\n# Operator %s\n", comment(op.Name))
-	fmt.Fprintf(&b, "operator: %s\n", Quote(strings.TrimSpace(in.OperatorJWT)))
-	fmt.Fprintf(&b, "# System account %s\n", comment(nameOf(accounts, sys)))
-	fmt.Fprintf(&b, "system_account: %s\n\n", sys)
+	out := &Output{SystemAccount: sys}
+	switch {
+	case in.Fragment || len(in.Nodes) > 0:
+		out.Config = renderFragment(in, trust.String())
+		if len(in.Nodes) > 0 {
+			out.NodeConfigs = make(map[string]string, len(in.Nodes))
+			for i := range in.Nodes {
+				out.NodeConfigs[in.Nodes[i].ServerName] = renderWhole(in, &in.Nodes[i], trust.String())
+			}
+		}
+	default:
+		out.Config = renderWhole(in, nil, trust.String())
+	}
+	files := make(map[string]string, len(accounts))
+	for _, a := range accounts {
+		files[a.claims.Subject+".jwt"] = a.token
+	}
+	out.ResolverFiles = files
+	return out, nil
+}
+
+// renderWhole is a complete server configuration: identity and listeners, client limits,
+// the trust part and JetStream, in that order.
+func renderWhole(in Input, node *Node, trust string) string {
+	var b strings.Builder
+	b.Grow(len(trust) + 2048)
+	b.WriteString("# nats-server configuration rendered by natsping (operator mode).\n")
+	writeListeners(&b, in, node)
+	writeLimits(&b, in.Limits)
+	b.WriteString(trust)
+	writeJetStream(&b, in.JetStream)
+	return b.String()
+}
+
+// renderFragment is what natsping owns, for an include: client limits and the trust part.
+func renderFragment(in Input, trust string) string {
+	var b strings.Builder
+	b.Grow(len(trust) + 512)
+	b.WriteString("# nats-server configuration fragment rendered by natsping (operator mode): include it from a\n" +
+		"# configuration that owns the listeners, cluster and JetStream (e.g. the NATS Helm chart's).\n")
+	writeLimits(&b, in.Limits)
+	b.WriteString(trust)
+	return b.String()
+}
+
+// writeTrust renders the operator, the system account, the resolver with its preload and
+// the default sentinel.
+func writeTrust(b *strings.Builder, in Input, operatorName, sys string, accounts []account, sentinel string) {
+	fmt.Fprintf(b, "\n# Operator %s\n", comment(operatorName))
+	fmt.Fprintf(b, "operator: %s\n", Quote(strings.TrimSpace(in.OperatorJWT)))
+	fmt.Fprintf(b, "# System account %s\n", comment(nameOf(accounts, sys)))
+	fmt.Fprintf(b, "system_account: %s\n\n", sys)
 
 	r := in.Resolver.effective()
 	preload := accounts
 	if r.Type == ResolverMemory {
 		b.WriteString("resolver: MEMORY\n\n")
 	} else {
-		writeDirResolver(&b, r)
+		writeDirResolver(b, r)
 		// Only the system account is preloaded: it lets the server start without a bootstrap
 		// round; later pushes of the system account take precedence over this copy.
 		preload = nil
@@ -63,7 +101,7 @@ func Render(in Input) (*Output, error) {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "  # Account %s\n", comment(a.claims.Name))
+		fmt.Fprintf(b, "  # Account %s\n", comment(a.claims.Name))
 		b.WriteString("  ")
 		b.WriteString(a.claims.Subject)
 		b.WriteString(": ")
@@ -74,27 +112,25 @@ func Render(in Input) (*Output, error) {
 
 	if sentinel != "" {
 		b.WriteString("\n# Bearer user JWT for clients that present only a token; the auth callout decides.\n")
-		fmt.Fprintf(&b, "default_sentinel: %s\n", Quote(sentinel))
+		fmt.Fprintf(b, "default_sentinel: %s\n", Quote(sentinel))
 	}
-	if js := in.JetStream; js != nil {
-		b.WriteString("\njetstream {\n")
-		if js.StoreDir != "" {
-			fmt.Fprintf(&b, "  store_dir: %s\n", Quote(js.StoreDir))
-		}
-		if js.MaxMemory != "" {
-			fmt.Fprintf(&b, "  max_memory_store: %s\n", size2conf(js.MaxMemory))
-		}
-		if js.MaxFile != "" {
-			fmt.Fprintf(&b, "  max_file_store: %s\n", size2conf(js.MaxFile))
-		}
-		b.WriteString("}\n")
-	}
+}
 
-	files := make(map[string]string, len(accounts))
-	for _, a := range accounts {
-		files[a.claims.Subject+".jwt"] = a.token
+func writeJetStream(b *strings.Builder, js *JetStream) {
+	if js == nil {
+		return
 	}
-	return &Output{Config: b.String(), ResolverFiles: files, SystemAccount: sys}, nil
+	b.WriteString("\njetstream {\n")
+	if js.StoreDir != "" {
+		fmt.Fprintf(b, "  store_dir: %s\n", Quote(js.StoreDir))
+	}
+	if js.MaxMemory != "" {
+		fmt.Fprintf(b, "  max_memory_store: %s\n", size2conf(js.MaxMemory))
+	}
+	if js.MaxFile != "" {
+		fmt.Fprintf(b, "  max_file_store: %s\n", size2conf(js.MaxFile))
+	}
+	b.WriteString("}\n")
 }
 
 func writeDirResolver(b *strings.Builder, r effectiveResolver) {

@@ -43,6 +43,7 @@ func ValidateSettings(in Input) FieldErrors {
 		}
 	}
 	validateLimits(in.Limits, &errs)
+	validateTopology(in, &errs)
 	sortFieldErrors(errs)
 	return errs
 }

@@ -58,3 +58,40 @@ data "natsping_server_config" "dev" {
   account_jwts     = [natsping_operator.main.system_account_jwt, natsping_account.orders.jwt, natsping_trust.ping.account_jwt]
   default_sentinel = natsping_trust.ping.sentinel_jwt
 }
+
+# A three-node cluster: node_configs holds one whole config per server_name, each with its
+# routes to the two others; config holds the part they share.
+data "natsping_server_config" "cluster" {
+  operator_jwt     = natsping_operator.main.jwt
+  account_jwts     = [natsping_operator.main.system_account_jwt, natsping_account.orders.jwt, natsping_trust.ping.account_jwt]
+  resolver         = { type = "full", dir = "/var/lib/nats/jwt" }
+  default_sentinel = natsping_trust.ping.sentinel_jwt
+
+  cluster = {
+    name = "east"
+    port = 6222
+    tls = {
+      cert_file = "/etc/nats/tls/route.crt"
+      key_file  = "/etc/nats/tls/route.key"
+      ca_file   = "/etc/nats/tls/ca.crt"
+      verify    = true
+    }
+  }
+  monitoring = { http_port = 8222 }
+  jetstream  = { store_dir = "/var/lib/nats/js" }
+  nodes = [
+    { server_name = "nats-0", host = "nats-0.example.internal" },
+    { server_name = "nats-1", host = "nats-1.example.internal" },
+    { server_name = "nats-2", host = "nats-2.example.internal" },
+  ]
+}
+
+# Only what natsping owns, for an include from a config that owns the listeners (the NATS
+# Helm chart's).
+data "natsping_server_config" "fragment" {
+  operator_jwt     = natsping_operator.main.jwt
+  account_jwts     = [natsping_operator.main.system_account_jwt, natsping_account.orders.jwt, natsping_trust.ping.account_jwt]
+  resolver         = { type = "full", dir = "/data/jwt" }
+  default_sentinel = natsping_trust.ping.sentinel_jwt
+  fragment         = true
+}
