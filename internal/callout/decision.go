@@ -265,9 +265,9 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	// signed in through; nats-server drops a templated subject whose tag is missing.
 	tags := make([]string, 0, len(m.tags)+1)
 	if id.Subject != "" {
-		tags = append(tags, calloutconfig.TagPingSub+":"+subjectTag(id.Subject))
+		tags = append(tags, calloutconfig.TagPingSub+":"+calloutconfig.IdentityTagValue(id.Subject))
 	} else {
-		tags = append(tags, calloutconfig.TagPingClient+":"+subjectTag(id.ClientID))
+		tags = append(tags, calloutconfig.TagPingClient+":"+calloutconfig.IdentityTagValue(id.ClientID))
 	}
 	tags = append(tags, m.tags...)
 	uc := natsjwt.ScopedUserClaims(req.UserNkey, m.account, subjectToken(id.Name), tags, exp)
