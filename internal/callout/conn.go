@@ -46,6 +46,7 @@ func (s *Service) Start() error {
 		links = append(links, l)
 	}
 	s.links.Store(&links)
+	s.off.start(links[0].nc, s.log)
 	s.audit.SetPublisher(func(subject string, data []byte) error {
 		for _, l := range links {
 			if l.nc.IsConnected() {
@@ -147,6 +148,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("waiting for running decisions: %w", err))
 	}
 	s.audit.SetPublisher(nil)
+	s.off.stop()
 	for _, l := range links {
 		if !l.nc.IsConnected() || l.nc.Drain() != nil {
 			l.nc.Close()
@@ -209,6 +211,9 @@ func (s *Service) connected() int {
 func (s *Service) Ready() error {
 	if s.connected() == 0 {
 		return errors.New("not connected to NATS")
+	}
+	if err := s.off.ready(); err != nil {
+		return err
 	}
 	if s.keys.remote() {
 		if st := s.keys.stats(); st.Keys == 0 {

@@ -64,6 +64,7 @@ type engine struct {
 	now            func() time.Time
 	limit          time.Duration
 	spread         float64 // expiry_spread_percent, the default when the document names none
+	offboard       *offboardState
 }
 
 func newEngine(doc *calloutconfig.Document, v Verifier, now func() time.Time) (*engine, error) {
@@ -245,6 +246,13 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	}
 	m := sel.m
 	d.Mapping = m
+	if ent, reason, refused := e.offboard.refuses(id, m); refused {
+		d.Reason, d.Detail = reason, ent.Detail(id.IssuedAt)
+		if reason == ReasonOffboardingNotLoaded {
+			d.Detail = "the offboarding bucket has not been read yet"
+		}
+		return ""
+	}
 
 	now := e.now()
 	exp := now.Add(m.maxSession)

@@ -68,6 +68,7 @@ func newMetrics(s *Service) *metrics {
 		}, func() float64 { return float64(s.connected()) }),
 	)
 	m.reg.MustRegister(introspectionCollectors(&s.intro)...)
+	m.reg.MustRegister(offboardCollectors(s.off)...)
 	return m
 }
 
