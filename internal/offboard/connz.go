@@ -173,7 +173,7 @@ func scan(ctx context.Context, nc *nats.Conn, sel *selector, quiet, timeout time
 			return res, err
 		}
 	}
-	if err := nc.FlushWithContext(ctx); err != nil {
+	if err := nc.FlushTimeout(timeout); err != nil {
 		return res, err
 	}
 	type page struct {
