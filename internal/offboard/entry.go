@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
@@ -70,9 +71,15 @@ type Entry struct {
 // Validate checks an entry on its own (not against a callout document; see CheckAgainst).
 func (e Entry) Validate() error {
 	switch e.Kind {
-	case KindSubject, KindClient:
+	case KindSubject:
+		// Subjects are compared exactly; PingFederate may issue DNs with spaces, so only what
+		// no token's sub could hold is refused.
+		if e.Value == "" || strings.TrimSpace(e.Value) != e.Value || strings.ContainsFunc(e.Value, unicode.IsControl) {
+			return fmt.Errorf("sub %q is empty, starts or ends with a space or holds a control character; give the token's sub exactly", e.Value)
+		}
+	case KindClient:
 		if err := calloutconfig.CheckClientID(e.Value); err != nil {
-			return fmt.Errorf("%s: %s", e.Kind, strings.Replace(err.Error(), "client id", string(e.Kind), 1))
+			return fmt.Errorf("client: %w", err)
 		}
 	case KindMapping:
 		if e.Value == "" {

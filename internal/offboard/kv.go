@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
@@ -44,7 +45,8 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, cfg calloutconfig
 func bucketError(bucket string, err error) error {
 	hint := ""
 	switch {
-	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount),
+		errors.Is(err, nats.ErrNoResponders):
 		hint = "; enable JetStream on the servers (jetstream {} in the server config) and give the callout account JetStream " +
 			"limits (the trust does so when offboarding is set; push the callout account JWT again)"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, jetstream.ErrNoHeartbeat):
