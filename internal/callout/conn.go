@@ -45,8 +45,13 @@ func (s *Service) Start() error {
 		}
 		links = append(links, l)
 	}
+	if err := s.startOffboarding(doc.NATS.URLs, ujwt, kp.Sign); err != nil {
+		for _, l := range links {
+			l.nc.Close()
+		}
+		return err
+	}
 	s.links.Store(&links)
-	s.off.start(links[0].nc, s.log)
 	s.audit.SetPublisher(func(subject string, data []byte) error {
 		for _, l := range links {
 			if l.nc.IsConnected() {
@@ -130,6 +135,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stopping the service endpoint: %w", err))
 		}
 	}
+	s.off.stop()
 	// Draining subscriptions deliver what the server already sent; wait for that, then
 	// for the workers, before the connections (and with them the replies) go away. A
 	// disconnected link has nothing to drain: what it had in flight is lost with it, the
@@ -148,7 +154,6 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("waiting for running decisions: %w", err))
 	}
 	s.audit.SetPublisher(nil)
-	s.off.stop()
 	for _, l := range links {
 		if !l.nc.IsConnected() || l.nc.Drain() != nil {
 			l.nc.Close()

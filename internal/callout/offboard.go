@@ -38,6 +38,7 @@ type offboardState struct {
 	broken  atomic.Uint64 // values that did not decode (they still revoke, see offboard.Decode)
 	cancel  context.CancelFunc
 	done    chan struct{}
+	nc      *nats.Conn // the watch's own connection, so the links' subscriptions stay the service's
 }
 
 func newOffboardState(cfg *calloutconfig.Offboarding) *offboardState {
@@ -95,6 +96,29 @@ func (o *offboardState) ready() error {
 	return fmt.Errorf("offboarding bucket %q not loaded yet", o.cfg.Bucket)
 }
 
+// startOffboarding connects the bucket watch: a connection of its own, as the callout
+// service user, reconnecting forever like the links.
+func (s *Service) startOffboarding(urls []string, ujwt string, sign nats.SignatureHandler) error {
+	if s.off == nil {
+		return nil
+	}
+	opts := append([]nats.Option{
+		nats.Name(s.opts.Name + " offboarding"),
+		nats.UserJWT(func() (string, error) { return ujwt, nil }, sign),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
+		nats.RetryOnFailedConnect(true),
+		nats.IgnoreAuthErrorAbort(),
+	}, s.opts.NATSOptions...)
+	nc, err := nats.Connect(joinURLs(urls), opts...)
+	if err != nil {
+		return fmt.Errorf("connecting the offboarding watch to NATS: %w", err)
+	}
+	s.off.start(nc, s.log)
+	return nil
+}
+
 // start watches the bucket on nc until stop. The watch is restarted after any failure; the
 // last complete set keeps being enforced meanwhile.
 func (o *offboardState) start(nc *nats.Conn, log *slog.Logger) {
@@ -102,7 +126,7 @@ func (o *offboardState) start(nc *nats.Conn, log *slog.Logger) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	o.cancel, o.done = cancel, make(chan struct{})
+	o.cancel, o.done, o.nc = cancel, make(chan struct{}), nc
 	go func() {
 		defer close(o.done)
 		backoff := 100 * time.Millisecond
@@ -130,6 +154,7 @@ func (o *offboardState) stop() {
 	}
 	o.cancel()
 	<-o.done
+	o.nc.Close()
 }
 
 // watch reads the whole bucket into a fresh set, publishes it when the initial values are in

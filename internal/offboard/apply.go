@@ -27,9 +27,12 @@ type Options struct {
 	// Doc is the trust's callout document: its offboarding section names the bucket, its
 	// callout service user writes it, and its mappings say which users the callout admitted.
 	Doc *calloutconfig.Document
-	// Put are the entries to write; Remove are keys to delete (entries no longer revoked).
-	Put    []Entry
-	Remove []string
+	// Put are the entries to write and whose live connections are closed; Rewrite are
+	// entries only written (an unchanged entry whose reason changed, or a bucket restored);
+	// Remove are keys to delete (entries no longer revoked).
+	Put     []Entry
+	Rewrite []Entry
+	Remove  []string
 
 	// Quiet is how long a CONNZ round waits after the last server answered. Default 250ms.
 	Quiet time.Duration
@@ -120,7 +123,7 @@ func Check(doc *calloutconfig.Document, entries []Entry) error {
 func Apply(ctx context.Context, o Options) (Report, error) {
 	o = o.withDefaults()
 	var rep Report
-	if err := Check(o.Doc, o.Put); err != nil {
+	if err := Check(o.Doc, append(slices.Clone(o.Put), o.Rewrite...)); err != nil {
 		return rep, err
 	}
 	if err := writeBucket(ctx, o); err != nil {
@@ -196,11 +199,11 @@ func closeConnections(ctx context.Context, nc *nats.Conn, sel *selector, o Optio
 
 // writeBucket puts and deletes the entries as the callout service user.
 func writeBucket(ctx context.Context, o Options) error {
-	if len(o.Put) == 0 && len(o.Remove) == 0 {
+	if len(o.Put) == 0 && len(o.Rewrite) == 0 && len(o.Remove) == 0 {
 		return nil
 	}
 	return withBucket(ctx, o, func(kv jetstream.KeyValue) error {
-		return Write(ctx, kv, o.Put, o.Remove)
+		return Write(ctx, kv, append(slices.Clone(o.Put), o.Rewrite...), o.Remove)
 	})
 }
 

@@ -104,6 +104,9 @@ func TestOffboardPersonOnThreeNodes(t *testing.T) {
 	w.stopCallout()
 	w.startCallout(t)
 	w.refused(t, token)
+	if !auditSays(t, w, callout.ReasonOffboarded) {
+		t.Fatal("the restarted callout refused without the reason offboarded")
+	}
 	untouched(t, "colleague", colleague...)
 
 	// Deleting the entry re-admits her with a fresh token (and her old one).
@@ -128,4 +131,19 @@ func waitAdmitted(tb testing.TB, w *world, token string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// auditSays waits for an audit line of the current callout with reason.
+func auditSays(tb testing.TB, w *world, reason callout.Reason) bool {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range w.audit.records(tb) {
+			if r.Reason == reason {
+				return true
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
 }

@@ -161,3 +161,18 @@ func TestCheckAgainst(t *testing.T) {
 		t.Fatalf("a document without offboarding: %v", err)
 	}
 }
+
+func TestResolveRole(t *testing.T) {
+	doc := &calloutconfig.Document{Mappings: []calloutconfig.Mapping{{Name: "m", Account: account, AccountName: "ORDERS", Role: "reader"}}}
+	for _, ref := range []string{"ORDERS/reader", "orders/reader", account + "/reader"} {
+		e, err := ResolveRole(doc, ref)
+		if err != nil || e != (Entry{Kind: KindRole, Value: "reader", Account: account}) {
+			t.Errorf("%s: %+v, %v", ref, e, err)
+		}
+	}
+	for ref, want := range map[string]string{"reader": "not <account>/<role>", "BILLING/reader": "no mapping", "ORDERS/bad role": "role"} {
+		if _, err := ResolveRole(doc, ref); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", ref, err, want)
+		}
+	}
+}
