@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"regexp"
@@ -20,6 +21,7 @@ import (
 	"github.com/natsping/terraform-provider-natsping/internal/callout"
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
 	"github.com/natsping/terraform-provider-natsping/internal/natstest"
+	"github.com/natsping/terraform-provider-natsping/internal/offboard"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 )
 
@@ -54,6 +56,8 @@ type offboardLive struct {
 	port   int
 	rt     *chainRuntime
 	issued time.Time // every token is issued then, before any cutoff the test takes
+	// calloutConfig is the trust's, for writing the bucket behind Terraform's back.
+	calloutConfig string
 	tokens map[string]string
 }
 
@@ -67,7 +71,19 @@ func (l *offboardLive) start(s *terraform.State) error {
 	}
 	l.t.Cleanup(stop)
 	l.rt = rt
+	l.calloutConfig = s.RootModule().Resources["natsping_trust.ping"].Primary.Attributes["callout_config"]
 	return nil
+}
+
+// deleteKey removes a key from the bucket as the callout service user would.
+func (l *offboardLive) deleteKey(key string) {
+	doc, err := calloutconfig.Parse([]byte(l.calloutConfig))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if _, err := offboard.Apply(context.Background(), offboard.Options{Servers: []string{l.rt.srv.ClientURL()}, Doc: doc, Remove: []string{key}}); err != nil {
+		l.t.Fatal(err)
+	}
 }
 
 func (l *offboardLive) token(sub string) string {
@@ -189,6 +205,26 @@ func TestAccOffboarding(t *testing.T) {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("last_apply").AtMapKey("closed"), knownvalue.Int64Exact(0)),
 				},
 				Check: resource.ComposeTestCheckFunc(connected(true, &carol), live.admits(offboardBob, false)),
+			},
+			{
+				// Alice's entry is deleted from the bucket behind Terraform's back: refresh notices,
+				// and the plan writes it again.
+				PreConfig: func() { live.deleteKey(offboard.Entry{Kind: offboard.KindSubject, Value: offboardAlice}.Key()) },
+				Config: offboardingConfig(idp, url, fmt.Sprintf(`subjects = [%q, %q]
+  reason   = "contract ended"`, offboardAlice, offboardBob)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeTestCheckFunc(live.admits(offboardAlice, false), live.admits(offboardCarol, true)),
+			},
+			{
+				Config:      strings.Replace(offboardingConfig(idp, url, ""), "replicas = 1", "replicas = 7", 1),
+				ExpectError: regexp.MustCompile(`(?s)Replicas out of range.*outside\s+1\s+to\s+5`),
+			},
+			{
+				Config:      strings.Replace(offboardingConfig(idp, url, ""), "replicas = 1", `bucket = "no spaces"`, 1),
+				ExpectError: regexp.MustCompile(`(?s)Invalid bucket name.*not\s+a\s+valid\s+JetStream`),
 			},
 			{
 				Config:      offboardingConfig(idp, url, `subjects = ["x"]`+"\n  cutoff = \"2099-01-01T00:00:00Z\""),
