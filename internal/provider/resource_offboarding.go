@@ -143,7 +143,7 @@ func offboardingResourceSchema() schema.Schema {
 				})},
 			},
 			"reason": schema.StringAttribute{
-				Optional: true,
+				Optional:            true,
 				MarkdownDescription: "Why, for the bucket entries (the audit line names the entry and its cutoff, not the reason).",
 			},
 			"last_apply": schema.SingleNestedAttribute{

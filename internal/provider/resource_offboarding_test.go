@@ -58,7 +58,7 @@ type offboardLive struct {
 	issued time.Time // every token is issued then, before any cutoff the test takes
 	// calloutConfig is the trust's, for writing the bucket behind Terraform's back.
 	calloutConfig string
-	tokens map[string]string
+	tokens        map[string]string
 }
 
 func (l *offboardLive) start(s *terraform.State) error {
