@@ -2,6 +2,7 @@ package offboard_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,8 @@ func untouched(tb testing.TB, what string, cs ...*client) {
 // carrying the same tags are untouched, a restarted callout still refuses, and deleting the
 // entry re-admits a fresh token.
 func TestOffboardPersonOnThreeNodes(t *testing.T) {
+	// Pages of 2 connections: each node holds 3 of the account's, so every node is paged.
+	t.Cleanup(offboard.SetConnzPage(2))
 	w := newWorld(t)
 	token := w.person(alice, "readers")
 	colleagueToken := w.person(carol, "readers")
@@ -146,4 +149,32 @@ func auditSays(tb testing.TB, w *world, reason callout.Reason) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return false
+}
+
+// TestOffboardWarnsWhenTheCalloutDoesNotEnforce: a callout running a config without the
+// offboarding section (a replica not yet restarted) lets kicked users straight back in; the
+// apply closes them again for its rounds and then reports them, naming the entry.
+func TestOffboardWarnsWhenTheCalloutDoesNotEnforce(t *testing.T) {
+	w := newWorld(t)
+	w.stopCallout()
+	enforcing := w.doc
+	old := *w.doc
+	old.Offboarding = nil
+	w.doc = &old
+	w.startCallout(t)
+	w.doc = enforcing
+	token := w.person(alice, "readers")
+	for node := range 3 {
+		w.connect(t, token, node)
+	}
+	opts := w.opts([]offboard.Entry{{Kind: offboard.KindSubject, Value: alice, Cutoff: offboard.DefaultCutoff(time.Now()).Unix()}}, nil)
+	opts.Rounds = 2
+	rep, err := offboard.Apply(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Returned) == 0 || len(rep.Warnings()) != 1 || !strings.Contains(rep.Warnings()[0], "sub "+alice) {
+		t.Fatalf("returned %d, warnings %q; want the reconnected connections reported", len(rep.Returned), rep.Warnings())
+	}
+	t.Logf("%d closed, %d came back: %s", len(rep.Closed), len(rep.Returned), rep.Warnings()[0])
 }

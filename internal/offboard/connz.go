@@ -21,10 +21,12 @@ const (
 	subjConnzPing   = "$SYS.REQ.SERVER.PING.CONNZ"
 	subjConnzServer = "$SYS.REQ.SERVER.%s.CONNZ"
 	subjKick        = "$SYS.REQ.SERVER.%s.KICK"
-	// connzPage is the page size: with auth details every connection carries its user JWT,
-	// so a page of nats-server's default 1,024 would be a message of a megabyte or more.
-	connzPage = 256
 )
+
+// connzPage is the page size: with auth details every connection carries its user JWT, so a
+// page of nats-server's default 1,024 would be a message of a megabyte or more. A variable so
+// a test can make pages small.
+var connzPage = 256
 
 // apiResponse is nats-server's ServerAPIResponse as far as it is read here.
 type apiResponse struct {
