@@ -45,6 +45,14 @@ func CheckCutoff(cutoff, now time.Time) error {
 	return nil
 }
 
+// CutoffOutlived reports whether every token a cutoff could refuse has expired by now: a
+// token issued before the cutoff lives at most maxLifetime (the trust's max_token_lifetime,
+// which the callout enforces), so once now passes cutoff + maxLifetime the entry refuses only
+// tokens without iat. Such a cutoff is allowed (the entry stays harmless) but worth a warning.
+func CutoffOutlived(cutoff, now time.Time, maxLifetime time.Duration) bool {
+	return maxLifetime > 0 && now.After(cutoff.Add(maxLifetime))
+}
+
 // DefaultCutoff is the cutoff for an apply at now: the next whole second, because token iat
 // values are whole seconds and a token issued earlier in the same second must be refused.
 func DefaultCutoff(now time.Time) time.Time {

@@ -65,6 +65,9 @@ func TestCutoffBound(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "in the future") {
 		t.Fatalf("a cutoff a year ahead: %v", err)
 	}
+	if !CutoffOutlived(now.Add(-25*time.Hour), now, 24*time.Hour) || CutoffOutlived(now.Add(-time.Hour), now, 24*time.Hour) {
+		t.Fatal("CutoffOutlived")
+	}
 	if got := DefaultCutoff(now.Add(300 * time.Millisecond)); !got.Equal(now.Add(time.Second)) {
 		t.Fatalf("DefaultCutoff rounds %s, want the next whole second", got)
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -64,6 +65,14 @@ func (r *offboardingResource) ModifyPlan(ctx context.Context, req resource.Modif
 		plan.LastApply = state.LastApply
 	}
 	if doc := knownDocument(plan.CalloutConfig); doc != nil {
+		if t, err := time.Parse(time.RFC3339, config.Cutoff.ValueString()); err == nil &&
+			offboard.CutoffOutlived(t, r.now(), doc.Issuer.MaxTokenLifetime.Std()) {
+			resp.Diagnostics.AddAttributeWarning(path.Root("cutoff"), "Cutoff older than the longest token lifetime",
+				fmt.Sprintf("Every token issued before %s has expired: the trust's max_token_lifetime is %s. The entries refuse "+
+					"only tokens without iat, and there are no live connections of those tokens left to close. To refuse the "+
+					"tokens people hold now, leave cutoff out (the apply's time).", t.UTC().Format(time.RFC3339),
+					calloutconfig.ShortDuration(doc.Issuer.MaxTokenLifetime.Std())))
+		}
 		if req, known := plan.request(ctx, time.Unix(0, 0), &resp.Diagnostics); known {
 			if _, err := req.Entries(doc); err != nil {
 				resp.Diagnostics.AddError("Cannot offboard these entries", sentence(err.Error()))

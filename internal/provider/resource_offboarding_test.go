@@ -231,6 +231,11 @@ func TestAccOffboarding(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Cutoff too far in the future.*more\s+than\s+the\s+24h`),
 			},
 			{
+				// A cutoff older than every token: allowed, with a warning (plan only).
+				Config:   offboardingConfig(idp, url, fmt.Sprintf(`subjects = [%q]`+"\n  cutoff = \"2020-01-01T00:00:00Z\"", offboardAlice)),
+				PlanOnly: true, ExpectNonEmptyPlan: true,
+			},
+			{
 				Config:      offboardingConfig(idp, url, `mappings = ["orders-admins"]`),
 				ExpectError: regexp.MustCompile(`(?s)mapping "orders-admins" is not a\s+mapping\s+of\s+the\s+trust's.*orders-readers`),
 			},
