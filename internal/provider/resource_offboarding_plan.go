@@ -54,25 +54,13 @@ func (r *offboardingResource) ModifyPlan(ctx context.Context, req resource.Modif
 		} else {
 			plan.Cutoff = types.StringUnknown()
 		}
-	} else if !config.Cutoff.IsUnknown() {
-		if t, err := time.Parse(time.RFC3339, config.Cutoff.ValueString()); err == nil {
-			if err := offboard.CheckCutoff(t, r.now()); err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("cutoff"), "Cutoff too far in the future", sentence(err.Error()))
-			}
-		}
 	}
+	doc := knownDocument(plan.CalloutConfig)
+	checkCutoff(config.Cutoff, doc, r.now(), &resp.Diagnostics)
 	if state != nil && plan.LastApply.IsUnknown() && offboardingUnchanged(&plan, state) {
 		plan.LastApply = state.LastApply
 	}
-	if doc := knownDocument(plan.CalloutConfig); doc != nil {
-		if t, err := time.Parse(time.RFC3339, config.Cutoff.ValueString()); err == nil &&
-			offboard.CutoffOutlived(t, r.now(), doc.Issuer.MaxTokenLifetime.Std()) {
-			resp.Diagnostics.AddAttributeWarning(path.Root("cutoff"), "Cutoff older than the longest token lifetime",
-				fmt.Sprintf("Every token issued before %s has expired: the trust's max_token_lifetime is %s. The entries refuse "+
-					"only tokens without iat, and there are no live connections of those tokens left to close. To refuse the "+
-					"tokens people hold now, leave cutoff out (the apply's time).", t.UTC().Format(time.RFC3339),
-					calloutconfig.ShortDuration(doc.Issuer.MaxTokenLifetime.Std())))
-		}
+	if doc != nil {
 		if req, known := plan.request(ctx, time.Unix(0, 0), &resp.Diagnostics); known {
 			if _, err := req.Entries(doc); err != nil {
 				resp.Diagnostics.AddError("Cannot offboard these entries", sentence(err.Error()))
@@ -120,4 +108,26 @@ func (m *offboardingModel) request(ctx context.Context, cutoff time.Time, diags 
 		*f.out = values
 	}
 	return req, known
+}
+
+// checkCutoff refuses a configured cutoff beyond offboard.MaxFutureCutoff and warns about one
+// that every token has outlived (doc, when known, gives the trust's max_token_lifetime).
+func checkCutoff(cutoff types.String, doc *calloutconfig.Document, now time.Time, diags *diag.Diagnostics) {
+	if cutoff.IsNull() || cutoff.IsUnknown() {
+		return
+	}
+	t, err := time.Parse(time.RFC3339, cutoff.ValueString())
+	if err != nil {
+		return // the attribute's validator says so
+	}
+	if err := offboard.CheckCutoff(t, now); err != nil {
+		diags.AddAttributeError(path.Root("cutoff"), "Cutoff too far in the future", sentence(err.Error()))
+	}
+	if doc != nil && offboard.CutoffOutlived(t, now, doc.Issuer.MaxTokenLifetime.Std()) {
+		diags.AddAttributeWarning(path.Root("cutoff"), "Cutoff older than the longest token lifetime",
+			fmt.Sprintf("Every token issued before %s has expired: the trust's max_token_lifetime is %s. The entries refuse "+
+				"only tokens without iat, and there are no live connections of those tokens left to close. To refuse the "+
+				"tokens people hold now, leave cutoff out (the apply's time).", t.UTC().Format(time.RFC3339),
+				calloutconfig.ShortDuration(doc.Issuer.MaxTokenLifetime.Std())))
+	}
 }
