@@ -45,6 +45,12 @@ func (s *Service) Start() error {
 		}
 		links = append(links, l)
 	}
+	if err := s.startOffboarding(doc.NATS.URLs, ujwt, kp.Sign); err != nil {
+		for _, l := range links {
+			l.nc.Close()
+		}
+		return err
+	}
 	s.links.Store(&links)
 	s.audit.SetPublisher(func(subject string, data []byte) error {
 		for _, l := range links {
@@ -130,6 +136,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stopping the service endpoint: %w", err))
 		}
 	}
+	s.off.stop()
 	// Draining subscriptions deliver what the server already sent; wait for that, then
 	// for the workers, before the connections (and with them the replies) go away. A
 	// disconnected link has nothing to drain: what it had in flight is lost with it, the
@@ -213,6 +220,9 @@ func (s *Service) Ready() error {
 	}
 	if s.connected() == 0 {
 		return errors.New("not connected to NATS")
+	}
+	if err := s.off.ready(); err != nil {
+		return err
 	}
 	if s.keys.remote() {
 		if st := s.keys.stats(); st.Keys == 0 {

@@ -64,6 +64,7 @@ type engine struct {
 	now            func() time.Time
 	limit          time.Duration
 	spread         float64 // expiry_spread_percent, the default when the document names none
+	offboard       *offboardState
 }
 
 func newEngine(doc *calloutconfig.Document, v Verifier, now func() time.Time) (*engine, error) {
@@ -245,6 +246,13 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	}
 	m := sel.m
 	d.Mapping = m
+	if ent, reason, refused := e.offboard.refuses(id, m); refused {
+		d.Reason, d.Detail = reason, ent.Detail(id.IssuedAt)
+		if reason == ReasonOffboardingNotLoaded {
+			d.Detail = "the offboarding bucket has not been read yet"
+		}
+		return ""
+	}
 
 	now := e.now()
 	exp := now.Add(m.maxSession)
@@ -265,9 +273,9 @@ func (e *engine) decide(ctx context.Context, req *jwt.AuthorizationRequestClaims
 	// signed in through; nats-server drops a templated subject whose tag is missing.
 	tags := make([]string, 0, len(m.tags)+1)
 	if id.Subject != "" {
-		tags = append(tags, calloutconfig.TagPingSub+":"+subjectTag(id.Subject))
+		tags = append(tags, calloutconfig.TagPingSub+":"+calloutconfig.IdentityTagValue(id.Subject))
 	} else {
-		tags = append(tags, calloutconfig.TagPingClient+":"+subjectTag(id.ClientID))
+		tags = append(tags, calloutconfig.TagPingClient+":"+calloutconfig.IdentityTagValue(id.ClientID))
 	}
 	tags = append(tags, m.tags...)
 	uc := natsjwt.ScopedUserClaims(req.UserNkey, m.account, subjectToken(id.Name), tags, exp)

@@ -525,7 +525,7 @@ func TestSubjectTagIsOneToOne(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, s := range subjects {
-		tag := subjectTag(s)
+		tag := calloutconfig.IdentityTagValue(s)
 		if other, dup := seen[tag]; dup {
 			t.Errorf("subjects %q and %q share the tag value %q", other, s, tag)
 		}
@@ -536,7 +536,7 @@ func TestSubjectTagIsOneToOne(t *testing.T) {
 			t.Errorf("tag value %q of %q has %q, which is not tag- and subject-safe", tag, s, tag[i])
 		}
 	}
-	if got := subjectTag("5a8b1c3e-0000-4000-8000-000000000001"); got != "5a8b1c3e-0000-4000-8000-000000000001" {
+	if got := calloutconfig.IdentityTagValue("5a8b1c3e-0000-4000-8000-000000000001"); got != "5a8b1c3e-0000-4000-8000-000000000001" {
 		t.Errorf("a PingOne UUID subject became %q; it should stay as it is", got)
 	}
 }

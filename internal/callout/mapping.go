@@ -2,7 +2,6 @@ package callout
 
 import (
 	"cmp"
-	"encoding/base32"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,7 +72,7 @@ func compileMappings(in []calloutconfig.Mapping) (*mappingSet, error) {
 				cm.connTypes[strings.ToUpper(strings.TrimSpace(t))] = true
 			}
 		}
-		cm.tags = []string{calloutconfig.TagRole + ":" + tagValue(m.Role), calloutconfig.TagMapping + ":" + tagValue(m.Name)}
+		cm.tags = []string{calloutconfig.TagRole + ":" + calloutconfig.NameTagValue(m.Role), calloutconfig.TagMapping + ":" + calloutconfig.NameTagValue(m.Name)}
 		cm.tags = append(cm.tags, m.Tags...)
 		ms.all = append(ms.all, cm)
 	}
@@ -209,42 +208,6 @@ func connectionTypes(ci *jwt.ClientInformation) []string {
 		return []string{jwt.ConnectionTypeStandard}
 	}
 	return nil
-}
-
-// tagValue keeps a value usable both as a NATS tag and inside a subject produced by a role
-// template ({{tag(x)}}): lower case, no whitespace, no subject separators or wildcards.
-func tagValue(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		return "_"
-	}
-	return b.String()
-}
-
-// subjectTag renders the Ping subject as a tag value that is one-to-one with the subject, so
-// a role template using {{tag(ping-sub)}} can never give two people the same subjects. A
-// subject that is already tag-safe and lower case (PingOne's UUIDs) is kept as it is; any
-// other is written as "_" + lower-case base32 of its bytes. Kept values never contain "_",
-// so the two forms cannot meet.
-func subjectTag(sub string) string {
-	plain := sub != ""
-	for i := 0; i < len(sub) && plain; i++ {
-		c := sub[i]
-		plain = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
-	}
-	if plain {
-		return sub
-	}
-	return "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString([]byte(sub)))
 }
 
 // subjectToken makes a name safe for role templates that use {{name()}}: nats-server pastes

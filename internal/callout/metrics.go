@@ -69,6 +69,7 @@ func newMetrics(s *Service) *metrics {
 	)
 	m.reg.MustRegister(introspectionCollectors(&s.intro)...)
 	m.reg.MustRegister(drainingCollector(s))
+	m.reg.MustRegister(offboardCollectors(s.off)...)
 	return m
 }
 

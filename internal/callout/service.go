@@ -71,6 +71,7 @@ type Service struct {
 
 	keys  jwksKeys              // the issuer key set across reloads; nothing else starts or stops one
 	intro introspectionCounters // introspection counters across reloads
+	off   *offboardState        // the offboarding bucket's revocations; nil when not configured
 }
 
 // runState is what one configuration needs at run time; it is replaced as a whole.
@@ -114,7 +115,8 @@ func New(doc *calloutconfig.Document, opts Options) (*Service, error) {
 	if opts.Name == "" {
 		opts.Name = "natsping-callout"
 	}
-	s := &Service{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.Workers), keys: jwksKeys{now: opts.Now}}
+	s := &Service{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.Workers), keys: jwksKeys{now: opts.Now},
+		off: newOffboardState(doc.Offboarding)}
 	st, err := s.build(doc, nil)
 	if err != nil {
 		return nil, err
@@ -163,6 +165,7 @@ func (s *Service) build(doc *calloutconfig.Document, prev *runState) (*runState,
 		s.keys.discard(iss.keys)
 		return nil, err
 	}
+	eng.offboard = s.off
 	return &runState{doc: doc, eng: eng, iss: iss}, nil
 }
 
@@ -182,6 +185,12 @@ func (s *Service) dispatch(req micro.Request) {
 
 func (s *Service) answer(req micro.Request) {
 	st := s.state.Load()
+	if !s.off.wait(st.eng.limit) {
+		// Without the bucket the service cannot know whom to refuse; not answering leaves the
+		// request to the server's auth timeout, which refuses it (fail closed).
+		s.refuseUnloaded(st)
+		return
+	}
 	reply, d := st.eng.handle(context.Background(), req.Data(), req.Headers().Get(ServerXKeyHeader))
 	if err := req.Respond(reply); err != nil {
 		s.metrics.noReply.Inc()
@@ -228,6 +237,9 @@ func (s *Service) reload(doc *calloutconfig.Document) error {
 	}
 	if prev.doc.NATS.QueueGroup != doc.NATS.QueueGroup {
 		fixed = append(fixed, "nats.queue_group")
+	}
+	if !offboardingEqual(prev.doc.Offboarding, doc.Offboarding) {
+		fixed = append(fixed, "offboarding")
 	}
 	if len(fixed) > 0 {
 		return fmt.Errorf("changing %v needs a restart of the service; the running configuration is unchanged", fixed)

@@ -23,6 +23,9 @@ type Document struct {
 	// the field existed gets the default, and 0 turns spreading off. A pointer, because absent
 	// and 0 mean different things.
 	ExpirySpreadPercent *float64 `json:"expiry_spread_percent,omitempty"`
+	// Offboarding, when set, names the key-value bucket of revoked identities, mappings and
+	// roles (see offboarding.go).
+	Offboarding *Offboarding `json:"offboarding,omitempty"`
 }
 
 // ExpirySpread returns the spread the document asks for, the default when it names none.

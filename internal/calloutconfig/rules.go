@@ -19,7 +19,7 @@ import (
 // Tag keys the callout sets on every user it admits. A mapping may not set them itself: a
 // second value of any of them would make nats-server expand {{tag(key)}} over both values.
 const (
-	// TagPingSub carries the Ping subject, one-to-one (see the callout's subjectTag).
+	// TagPingSub carries the Ping subject, one-to-one (see IdentityTagValue).
 	TagPingSub = "ping-sub"
 	// TagRole carries the role name.
 	TagRole = "role"

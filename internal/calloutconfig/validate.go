@@ -23,6 +23,7 @@ func (d *Document) Validate() error {
 	}
 	errs = append(errs, d.Issuer.Validate())
 	errs = append(errs, d.NATS.Validate())
+	errs = append(errs, d.Offboarding.Validate())
 	if len(d.Mappings) == 0 {
 		errs = append(errs, errors.New("mappings: at least one mapping is required; without one every client is refused"))
 	}

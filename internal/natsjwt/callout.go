@@ -33,6 +33,9 @@ type CalloutAccountSpec struct {
 	AllowedAccounts []string
 	// XKey, when set, is the callout's curve public key; the server then seals requests to it.
 	XKey string
+	// JetStream, when set, lets the callout account use JetStream: the offboarding bucket
+	// lives there (see CalloutOffboardingJetStream).
+	JetStream *JetStreamSpec
 }
 
 // Validate reports every problem of the spec, naming each field.
@@ -70,6 +73,13 @@ func (s CalloutAccountSpec) Validate() error {
 			add("xkey: %w", err)
 		}
 	}
+	if s.JetStream != nil {
+		var fe fieldErrs
+		s.JetStream.validate(&fe)
+		if err := errors.Join(fe...); err != nil {
+			add("jetstream: %w", err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -84,6 +94,7 @@ func SignCalloutAccount(spec CalloutAccountSpec, operator *Signer) (string, erro
 	return SignAccount(AccountSpec{
 		Name:        spec.Name,
 		SigningKeys: []string{spec.SigningKey},
+		JetStream:   spec.JetStream,
 		Authorization: &ExternalAuth{
 			AuthUsers:       []string{spec.ServiceUser},
 			AllowedAccounts: allowed,

@@ -71,8 +71,9 @@ type chainRuntime struct {
 	svc *callout.Service
 }
 
-// startChain boots the runtime from the applied state; stop ends it.
-func startChain(s *terraform.State, dir string, opts callout.Options) (rt *chainRuntime, stop func(), err error) {
+// startChain boots the runtime from the applied state (the server with srvOpts, e.g. a fixed
+// port); stop ends it.
+func startChain(s *terraform.State, dir string, opts callout.Options, srvOpts ...natstest.Option) (rt *chainRuntime, stop func(), err error) {
 	attrs := func(addr string) (map[string]string, error) {
 		rs, ok := s.RootModule().Resources[addr]
 		if !ok {
@@ -88,7 +89,7 @@ func startChain(s *terraform.State, dir string, opts callout.Options) (rt *chain
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := natstest.Start(cfg["config"], dir)
+	srv, err := natstest.Start(cfg["config"], dir, srvOpts...)
 	if err != nil {
 		return nil, nil, err
 	}

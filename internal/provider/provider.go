@@ -167,6 +167,7 @@ func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resour
 		NewRoleMappingResource,
 		NewTrustResource,
 		NewResolverPushResource,
+		NewOffboardingResource,
 	}
 }
 

@@ -60,6 +60,7 @@ type trustModel struct {
 	StrictIssuerChecks     types.Bool           `tfsdk:"strict_issuer_checks"`
 	Introspection          types.Object         `tfsdk:"introspection"`
 	ExpirySpreadPercent    types.Float64        `tfsdk:"expiry_spread_percent"`
+	Offboarding            types.Object         `tfsdk:"offboarding"`
 
 	AccountPublicKey      types.String `tfsdk:"account_public_key"`
 	AccountSeed           types.String `tfsdk:"account_seed"`
@@ -253,6 +254,7 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: strictIssuerChecksDoc,
 			},
 			"introspection":         introspectionAttribute(),
+			"offboarding":           offboardingAttribute(),
 			"expiry_spread_percent": expirySpreadAttribute(),
 
 			"account_public_key":  generated("Public key (`A…`) of the callout account, generated on create and kept.", false),

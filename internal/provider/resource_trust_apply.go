@@ -152,6 +152,7 @@ func (r *trustResource) apply(ctx context.Context, m *trustModel, diags *diag.Di
 			PublicKey:   m.AccountPublicKey.ValueString(),
 			SigningKey:  m.AccountSigningKey.ValueString(),
 			ServiceUser: m.CalloutUserPublicKey.ValueString(),
+			JetStream:   m.offboardingJetStream(),
 		}
 		spec.AllowedAccounts = stringElements(ctx, m.AllowedAccounts, diags)
 		if m.XKey.ValueBool() {
@@ -235,6 +236,7 @@ func (m *trustModel) document(mappings []calloutconfig.Mapping) (string, error) 
 		doc.NATS.XKeySeed = m.XKeySeed.ValueString()
 	}
 	doc.Issuer.Introspection = m.introspectionDocument(ctx)
+	doc.Offboarding = m.offboardingDocument(ctx)
 	if m.PinnedJWKS.IsNull() {
 		doc.Issuer.JWKSURL = m.JWKSURI.ValueString()
 	} else {

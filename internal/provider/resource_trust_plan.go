@@ -157,11 +157,14 @@ func (r *trustResource) planKeys(ctx context.Context, m, state *trustModel, diag
 // accountJWTInputsEqual reports whether the callout account JWT would say the same as the one
 // in state: then it is kept rather than re-signed.
 func accountJWTInputsEqual(plan, state *trustModel) bool {
-	if plan.Name.IsUnknown() || plan.IssuerPublicKey.IsUnknown() || plan.AllowedAccounts.IsUnknown() || plan.XKey.IsUnknown() {
+	if plan.Name.IsUnknown() || plan.IssuerPublicKey.IsUnknown() || plan.AllowedAccounts.IsUnknown() || plan.XKey.IsUnknown() ||
+		plan.Offboarding.IsUnknown() {
 		return false
 	}
+	// Only whether offboarding is on reaches the JWT (its JetStream limits), not the bucket.
 	return !state.AccountJWT.IsNull() && plan.Name.Equal(state.Name) && plan.IssuerPublicKey.Equal(state.IssuerPublicKey) &&
-		plan.AllowedAccounts.Equal(state.AllowedAccounts) && plan.XKey.Equal(state.XKey)
+		plan.AllowedAccounts.Equal(state.AllowedAccounts) && plan.XKey.Equal(state.XKey) &&
+		plan.Offboarding.IsNull() == state.Offboarding.IsNull()
 }
 
 // inputsKnown reports whether every configuration value that goes into the callout config is known.
@@ -169,7 +172,7 @@ func (m *trustModel) inputsKnown(ctx context.Context) bool {
 	values := []attr.Value{m.Name, m.Issuer, m.Audiences, m.Algorithms, m.MaxTokenLifetime, m.ClockSkew,
 		m.RequiredScopes, m.ForbiddenScopes, m.GroupsClaim, m.NameClaims, m.CABundlePEM, m.AllowInsecureHTTP,
 		m.PinnedJWKS, m.JWKSMinRefreshInterval, m.RoleMappings, m.NATSURLs, m.QueueGroup, m.AuditSubject, m.XKey,
-		m.Introspection, m.ExpirySpreadPercent}
+		m.Introspection, m.ExpirySpreadPercent, m.Offboarding}
 	for _, v := range values {
 		if !valueFullyKnown(ctx, v) {
 			return false

@@ -25,6 +25,8 @@ type ConnectOptions struct {
 	CAPEM string
 	// Timeout bounds the connection attempt. Default 10s.
 	Timeout time.Duration
+	// Name is the connection name the servers show. Default "natsping resolver push".
+	Name string
 }
 
 // ValidateServerURL accepts the URLs Connect can use: nats:// or tls:// with a host and no
@@ -88,8 +90,11 @@ func Connect(opts ConnectOptions) (*nats.Conn, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.Name == "" {
+		opts.Name = "natsping resolver push"
+	}
 	nopts := []nats.Option{
-		nats.Name("natsping resolver push"),
+		nats.Name(opts.Name),
 		nats.UserJWTAndSeed(userJWT, seed),
 		nats.Timeout(opts.Timeout),
 		nats.NoReconnect(),
