@@ -90,6 +90,7 @@ func (r *operatorResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if resign || imported {
 		plan.JWT = types.StringUnknown()
 	}
+	planSystemJWTs(ctx, req, &plan, state, &resp.Diagnostics)
 	warnOperatorLiveImpact(ctx, &plan, state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
