@@ -29,28 +29,41 @@ const nscImportedOperatorKey = "nsc_import"
 // kept: the next plan is empty when the configuration says what they say. The older ID made of
 // seeds still works, with a warning, so existing scripts keep running.
 func (r *operatorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if isSeedImportID(req.ID) {
-		m, err := operatorFromImportID(req.ID, r.now())
-		if err != nil {
-			resp.Diagnostics.AddError("Invalid import ID", err.Error())
-			return
-		}
-		resp.Diagnostics.AddWarning("The import ID holds secrets", seedImportIDWarning)
-		storeNextSigningKey(ctx, resp.Private, &resp.Diagnostics)
-		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		return
-	}
-	m, warnings, err := operatorFromNSC(req.ID, natsjwt.NSCDefaultKeystore(), r.now())
+	m, warnings, fromNSC, err := operatorFromImport(req.ID, natsjwt.NSCDefaultKeystore(), r.now())
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot import the operator", err.Error())
 		return
 	}
 	for _, w := range warnings {
-		resp.Diagnostics.AddWarning("Imported operator", w)
+		resp.Diagnostics.AddWarning(w.summary, w.detail)
 	}
 	storeNextSigningKey(ctx, resp.Private, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, nscImportedOperatorKey, []byte("true"))...)
+	if fromNSC {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, nscImportedOperatorKey, []byte("true"))...)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+type importWarning struct{ summary, detail string }
+
+// operatorFromImport reads either import ID: the path of an nsc operator JWT, or the older list
+// of seeds (fromNSC false), which it accepts with a warning.
+func operatorFromImport(id string, ks natsjwt.NSCKeystore, now time.Time) (m *operatorModel, warnings []importWarning, fromNSC bool, err error) {
+	if isSeedImportID(id) {
+		m, err = operatorFromImportID(id, now)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("invalid import ID: %w", err)
+		}
+		return m, []importWarning{{"The import ID holds secrets", seedImportIDWarning}}, false, nil
+	}
+	m, notes, err := operatorFromNSC(id, ks, now)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	for _, n := range notes {
+		warnings = append(warnings, importWarning{"Imported operator", n})
+	}
+	return m, warnings, true, nil
 }
 
 const seedImportIDWarning = "This import ID is a list of seeds: an import block shows its ID in plan output, and " +
