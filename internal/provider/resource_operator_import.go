@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/nats-io/jwt/v2"
 
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
@@ -77,6 +78,33 @@ const seedImportIDWarning = "This import ID is a list of seeds: an import block 
 func isSeedImportID(id string) bool {
 	id = strings.TrimSpace(id)
 	return strings.HasPrefix(id, "S") && !strings.ContainsAny(id, `/\.`)
+}
+
+// nscImportPending tells whether the state is an nsc import that natsping has not applied yet.
+func nscImportPending(ctx context.Context, private privateData) bool {
+	if private == nil {
+		return false
+	}
+	raw, d := private.GetKey(ctx, nscImportedOperatorKey)
+	return len(raw) > 0 && !d.HasError()
+}
+
+// onlyKeepersDiffer: the configuration differs from the state in signing_key_rotation alone,
+// which the JWT does not record.
+func onlyKeepersDiffer(req resource.ModifyPlanRequest) bool {
+	var planned, prior map[string]tftypes.Value
+	if req.Plan.Raw.As(&planned) != nil || req.State.Raw.As(&prior) != nil {
+		return false
+	}
+	for name, a := range req.Plan.Schema.GetAttributes() {
+		if name == "signing_key_rotation" || (a.IsComputed() && !a.IsOptional()) {
+			continue
+		}
+		if !planned[name].Equal(prior[name]) {
+			return false
+		}
+	}
+	return true
 }
 
 // clearNSCImport ends the import's special rules once natsping has applied the operator.
@@ -242,8 +270,11 @@ func systemAccountSigningKey(st *natsjwt.NSCOperatorStore, ks natsjwt.NSCKeystor
 // which an operator that now requires signing keys no longer accepts. It also refuses renaming
 // the system account of a freshly imported operator, which would replace every key.
 func planSystemJWTs(ctx context.Context, req resource.ModifyPlanRequest, plan, state *operatorModel, diags *diag.Diagnostics) {
-	if raw, d := req.Private.GetKey(ctx, nscImportedOperatorKey); len(raw) > 0 && !d.HasError() &&
-		!plan.SystemAccountName.IsUnknown() && !plan.SystemAccountName.Equal(state.SystemAccountName) {
+	pending := nscImportPending(ctx, req.Private)
+	if pending && onlyKeepersDiffer(req) {
+		plan.JWT = state.JWT // the keepers are recorded (see ModifyPlan); no claim changes
+	}
+	if pending && !plan.SystemAccountName.IsUnknown() && !plan.SystemAccountName.Equal(state.SystemAccountName) {
 		diags.AddAttributeError(path.Root("system_account_name"), "System account name differs from the imported one",
 			fmt.Sprintf("The imported system account is named %s, and changing system_account_name replaces the operator with all its "+
 				"keys, which would leave every server and account trusting the old ones. Set system_account_name = %s.",

@@ -90,7 +90,7 @@ func TestAccOperator_importRoundTrip(t *testing.T) {
 // fixture, so the store also holds ORDERS and its users.
 type nscOperator struct {
 	path, signingKey, sysAccount, sysSigningKey, sysUser string
-	sysUserCreds                                        string
+	sysUserCreds                                         string
 }
 
 func newNSCOperator(t *testing.T, n *nscAccount) *nscOperator {
@@ -183,7 +183,19 @@ func TestAccOperator_importFromNSC(t *testing.T) {
   strict_signing_keys = false
   system_account_name = "SYSTEM"`), o.path)
 	renamed.ExpectError = regexp.MustCompile(`imported\s+system\s+account\s+is\s+named\s+"SYS"(?s:.*)system_account_name\s+=\s+"SYS"`)
-	runImportSteps(t, map[string]resource.TestStep{"matching": matching, "differing": differing, "made strict": strict, "system account renamed": renamed})
+	// Rotation keepers in the import plan are recorded, as after every import: no new key, and
+	// the JWT, which does not carry them, is kept.
+	keepers := nscOperatorImportStep(o.hcl(`
+  strict_signing_keys  = false
+  signing_key_rotation = { generation = "1" }`), o.path)
+	keepers.ExpectNonEmptyPlan = true
+	keepers.ImportPlanChecks = resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+		expectPlanChanges([]string{nscOperatorRes + ` update: signing_key_rotation: null → {"generation":"1"}`}),
+		plancheck.ExpectKnownValue(nscOperatorRes, opAttr("jwt"), knownvalue.StringExact(opToken)),
+		plancheck.ExpectKnownValue(nscOperatorRes, opAttr("signing_key"), knownvalue.StringExact(o.signingKey)),
+	}}
+	runImportSteps(t, map[string]resource.TestStep{"matching": matching, "differing": differing, "made strict": strict,
+		"system account renamed": renamed, "rotation keepers": keepers})
 }
 
 // TestAccOperator_importFromNSCErrors: a seed missing from the keystore, a JWT that is not an
