@@ -281,6 +281,12 @@ func planSystemJWTs(ctx context.Context, req resource.ModifyPlanRequest, plan, s
 				state.SystemAccountName, state.SystemAccountName))
 		return
 	}
+	resignRefusedSystemJWTs(plan)
+}
+
+// resignRefusedSystemJWTs marks the system account JWT and the system user's creds unknown (to
+// be re-signed) when servers trusting the planned operator would refuse their issuer.
+func resignRefusedSystemJWTs(plan *operatorModel) {
 	strict := plan.StrictSigningKeys.IsUnknown() || plan.StrictSigningKeys.ValueBool()
 	if !plan.SystemAccountJWT.IsUnknown() && !plan.SystemAccountJWT.IsNull() {
 		c, err := jwt.DecodeAccountClaims(plan.SystemAccountJWT.ValueString())

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -292,5 +293,48 @@ func TestOperatorImport_seedListWarns(t *testing.T) {
 	_, warnings, fromNSC, err = operatorFromImport(o.path, f.keystore, time.Now())
 	if err != nil || !fromNSC || len(warnings) != 0 {
 		t.Fatalf("path: warnings = %+v, fromNSC = %v, err = %v", warnings, fromNSC, err)
+	}
+}
+
+// BenchmarkResignRefusedSystemJWTs measures what the issuer check adds to every operator plan:
+// decoding the system account JWT and the system user's creds of a natsping-made operator.
+func BenchmarkResignRefusedSystemJWTs(b *testing.B) {
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	opPub, _, err := natsjwt.NewKey(natsjwt.KindOperator)
+	must(err)
+	_, skSeed, err := natsjwt.NewKey(natsjwt.KindOperator)
+	must(err)
+	sysPub, _, err := natsjwt.NewKey(natsjwt.KindAccount)
+	must(err)
+	sysSKPub, sysSKSeed, err := natsjwt.NewKey(natsjwt.KindAccount)
+	must(err)
+	userPub, userSeed, err := natsjwt.NewKey(natsjwt.KindUser)
+	must(err)
+	sk, err := natsjwt.NewSigner(opPub, "", skSeed, natsjwt.KindOperator)
+	must(err)
+	sysJWT, err := natsjwt.BuildSystemAccountJWT(natsjwt.SystemAccountSpec{Name: "SYS", PublicKey: sysPub, SigningKey: sysSKPub}, sk)
+	must(err)
+	sysSigner, err := natsjwt.NewSigner(sysPub, "", sysSKSeed, natsjwt.KindAccount)
+	must(err)
+	userJWT, err := natsjwt.BuildUserJWT(natsjwt.UserSpec{Name: "sys", PublicKey: userPub}, sysSigner)
+	must(err)
+	creds, err := natsjwt.FormatCreds(userJWT, userSeed)
+	must(err)
+	plan := operatorModel{
+		StrictSigningKeys: types.BoolValue(true), PublicKey: types.StringValue(opPub), SigningKey: types.StringValue(sk.PublicKey),
+		PreviousSigningKey: types.StringNull(), SystemAccountPublicKey: types.StringValue(sysPub),
+		SystemAccountSigningKey: types.StringValue(sysSKPub), SystemAccountJWT: types.StringValue(sysJWT), SystemUserCreds: types.StringValue(creds),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p := plan
+		resignRefusedSystemJWTs(&p)
+		if p.SystemAccountJWT.IsUnknown() || p.SystemUserCreds.IsUnknown() {
+			b.Fatal("a natsping-made system account or user was marked for re-signing")
+		}
 	}
 }
