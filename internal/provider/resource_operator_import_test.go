@@ -338,3 +338,38 @@ func BenchmarkResignRefusedSystemJWTs(b *testing.B) {
 		}
 	}
 }
+
+// TestOperatorSigningKeysFromNSC: of two operator signing keys, the one that signed the system
+// account becomes signing_key and the other previous_signing_key (with a warning); a missing
+// seed is skipped; no seed at all, or more than two keys, fail naming the keys and places.
+func TestOperatorSigningKeysFromNSC(t *testing.T) {
+	f := newNSCFixture(t)
+	first, _ := f.key(nkeys.PrefixByteOperator)
+	second, _ := f.key(nkeys.PrefixByteOperator)
+	op := jwt.NewOperatorClaims(testAccPub(t, natsjwt.KindOperator))
+	op.Name = "acme"
+	op.SigningKeys.Add(first, second)
+	st := &natsjwt.NSCOperatorStore{Operator: op, SystemAccount: jwt.NewAccountClaims(testAccPub(t, natsjwt.KindAccount))}
+	st.SystemAccount.Issuer = second
+	current, seed, previous, err := operatorSigningKeys(st, f.keystore)
+	if err != nil || current != second || previous != first || seed == "" {
+		t.Fatalf("current %s (want the system account's issuer %s), previous %s, err %v", current, second, previous, err)
+	}
+	if err := os.Remove(f.keystore.KeyPath(second)); err != nil {
+		t.Fatal(err)
+	}
+	if current, _, previous, err = operatorSigningKeys(st, f.keystore); err != nil || current != first || previous != second {
+		t.Fatalf("without the issuer's seed: current %s, previous %s, err %v", current, previous, err)
+	}
+	if err := os.Remove(f.keystore.KeyPath(first)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = operatorSigningKeys(st, f.keystore)
+	if err == nil || !strings.Contains(err.Error(), f.keystore.KeyPath(first)) || !strings.Contains(err.Error(), f.keystore.KeyPath(second)) {
+		t.Fatalf("no seed: err = %v", err)
+	}
+	op.SigningKeys.Add(testAccPub(t, natsjwt.KindOperator))
+	if _, _, _, err = operatorSigningKeys(st, f.keystore); err == nil || !strings.Contains(err.Error(), "lists 3 signing keys") {
+		t.Fatalf("three keys: err = %v", err)
+	}
+}
