@@ -87,6 +87,7 @@ func (r *operatorResource) Update(ctx context.Context, req resource.UpdateReques
 		m.SigningKeyCreatedAt = timetypes.NewRFC3339TimeValue(r.now().UTC().Truncate(time.Second))
 	}
 	r.sign(ctx, &m, &resp.Diagnostics)
+	clearNSCImport(ctx, resp.Private, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -171,17 +172,7 @@ func (r *operatorResource) sign(ctx context.Context, m *operatorModel, diags *di
 	}
 }
 
-func (r *operatorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	m, err := operatorFromImportID(req.ID, r.now())
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
-		return
-	}
-	storeNextSigningKey(ctx, resp.Private, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-}
-
-// operatorFromImportID adopts existing keys, as nsc keeps them: the operator identity seed,
+// operatorFromImportID reads the older seed-list import ID (see ImportState): the operator identity seed,
 // then optionally its signing key seed (SO…), the system account seed and its signing key
 // seed (SA…, in that order) and the system user seed (SU…), separated by commas. Keys not
 // given are generated. The JWTs are left null, so the first plan after the import signs

@@ -41,8 +41,9 @@ func (r *operatorResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	// Keepers or a grace period not known yet are decided in the final plan at apply; every
 	// value they decide is unknown here, since Terraform rejects a final plan that changes a
 	// value this plan promised.
-	keepersUnknown := !imported && !valueFullyKnown(ctx, plan.SigningKeyRotation)
-	rotate := !imported && (keepersUnknown || !keepersEqual(plan.SigningKeyRotation, state.SigningKeyRotation))
+	adopting := imported || nscImportPending(ctx, req.Private) // keepers set at import are recorded, not a rotation
+	keepersUnknown := !adopting && !valueFullyKnown(ctx, plan.SigningKeyRotation)
+	rotate := !adopting && (keepersUnknown || !keepersEqual(plan.SigningKeyRotation, state.SigningKeyRotation))
 	resign := false
 	if rotate {
 		if keepersUnknown {
@@ -90,6 +91,7 @@ func (r *operatorResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if resign || imported {
 		plan.JWT = types.StringUnknown()
 	}
+	planSystemJWTs(ctx, req, &plan, state, &resp.Diagnostics)
 	warnOperatorLiveImpact(ctx, &plan, state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

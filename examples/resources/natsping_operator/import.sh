@@ -1,8 +1,8 @@
-# Adopt an existing operator, e.g. one made with nsc, by its seeds (from nsc's keystore,
-# `nsc export keys`): the operator identity seed, then optionally the operator signing key
-# seed (SO…), the system account seed and its signing key seed (SA…, in that order) and the
-# system user seed (SU…), separated by commas. Keys not given are generated. The next apply
-# signs the JWTs with the configured values (an in-place update, never a replacement).
-#
-# The ID contains secrets: keep it out of shell history (e.g. read it from a file).
-terraform import natsping_operator.main "$(cat operator-import-id.txt)"
+# Adopt an operator made with nsc by the path of its JWT in the nsc store. The operator's
+# system account and system user are read from the same store (nsc keeps them under
+# accounts/SYS/SYS.jwt and accounts/SYS/users/sys.jwt), and every seed (operator identity,
+# operator signing key, system account identity and signing key, system user) from the nsc
+# keystore by public key: $NKEYS_PATH, else ~/.local/share/nats/nsc/keys. The ID holds no
+# secret. The state is the JWTs' claims and the JWTs are kept: the next plan is empty when the
+# configuration says what they say. Import the operator first, then its accounts and users.
+terraform import natsping_operator.main ~/.local/share/nats/nsc/stores/acme/acme.jwt
