@@ -501,6 +501,12 @@ func TestNATSChartValuesIncludeTheFragment(t *testing.T) {
 			t.Errorf("%s guide: no %s", guide, setFile)
 		}
 	}
+	example := strings.Join(strings.Fields(string(readFile(t,
+		filepath.Join(repoRoot(t), "examples/data-sources/natsping_server_config/data-source.tf")))), " ")
+	if want := `resolver = { type = "full", external = true } default_sentinel = natsping_trust.ping.sentinel_jwt fragment = true } ` +
+		`output "` + fragmentOutput + `" { value = data.natsping_server_config.helm.config }`; !strings.Contains(example, want) {
+		t.Errorf("the data source example does not render the guides' fragment: want %s", want)
+	}
 }
 
 // fragmentOutput is the name of the Terraform output the guides write the fragment to.
