@@ -316,6 +316,7 @@ func (m *serverConfigModel) settings(ctx context.Context) (serverconfig.Input, m
 		in.JetStream = &serverconfig.JetStream{StoreDir: j.StoreDir.ValueString(), MaxMemory: j.MaxMemory.ValueString(), MaxFile: j.MaxFile.ValueString()}
 	}
 	m.topologySettings(ctx, &in, unknown, &diags)
+	deferExternalResolver(in, unknown)
 	return in, unknown, diags
 }
 

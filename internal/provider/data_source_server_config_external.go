@@ -2,6 +2,8 @@ package provider
 
 import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+
+	"github.com/natsping/terraform-provider-natsping/internal/serverconfig"
 )
 
 // resolverExternalAttribute is resolver.external: the fragment's includer (the NATS Helm
@@ -14,5 +16,13 @@ func resolverExternalAttribute() schema.BoolAttribute {
 			"out and renders only the preload `type` calls for (the system account, for `full` and `cache`). Requires `type = " +
 			"\"full\"` or `\"cache\"`; `dir`, `allow_delete`, `interval`, `timeout`, `ttl` and `limit` are then set in the " +
 			"including configuration (the chart's `config.resolver.dir` and `config.resolver.merge`) and refused here. Default `false`.",
+	}
+}
+
+// deferExternalResolver leaves resolver.external for Read while fragment is unknown: whether
+// "needs fragment = true" applies is not known yet.
+func deferExternalResolver(in serverconfig.Input, unknown map[string]bool) {
+	if unknown["fragment"] && in.Resolver.External {
+		unknown["resolver"] = true
 	}
 }

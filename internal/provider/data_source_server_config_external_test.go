@@ -41,6 +41,14 @@ func TestAccServerConfig_fragmentExternalResolver(t *testing.T) {
 				Config:      f.config("  fragment = true\n  resolver = { type = \"full\", external = true, dir = \"/data/jwt\" }", "SYS", "APP"),
 				ExpectError: phrase("resolver.dir:", "cannot", "be", "set", "with", "resolver.external", "=", "true:", "it", "belongs", "to"),
 			},
+			{
+				// fragment known only at apply: external waits for it instead of failing the plan.
+				Config: f.config("  fragment = terraform_data.fragment.output\n  resolver = { type = \"full\", external = true }", "SYS", "APP") +
+					`resource "terraform_data" "fragment" { input = true }`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("config"), stringContains("resolver block is the including configuration's")),
+				},
+			},
 			// Last, so the post-test destroy runs against a valid configuration.
 			{
 				Config: f.config("  fragment = true\n  resolver = { type = \"full\", external = true }\n  default_sentinel = "+
