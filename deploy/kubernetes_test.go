@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -429,7 +430,7 @@ func TestKubernetesKustomizationBuilds(t *testing.T) {
 }
 
 // The chart values include the fragment from the chart's ConfigMap, under the name the
-// guide's helm command gives it.
+// helm command gives it, and both guides show those values and the same fragment output.
 func TestNATSChartValuesIncludeTheFragment(t *testing.T) {
 	t.Parallel()
 	var v struct {
@@ -439,6 +440,7 @@ func TestNATSChartValuesIncludeTheFragment(t *testing.T) {
 				Enabled  bool `json:"enabled"`
 				Replicas int  `json:"replicas"`
 			} `json:"cluster"`
+			Resolver map[string]any `json:"resolver"`
 		} `json:"config"`
 	}
 	data := readFile(t, filepath.Join(k8sDir, "nats-values.yaml"))
@@ -454,13 +456,73 @@ func TestNATSChartValuesIncludeTheFragment(t *testing.T) {
 	if len(includes) != 1 {
 		t.Fatalf("config.merge includes %v, want the natsping fragment", includes)
 	}
-	setFile := "configMap.merge.data." + strings.ReplaceAll(includes[0], ".", `\.`) + "="
-	if !bytes.Contains(data, []byte(setFile)) {
-		t.Errorf("the values' helm command does not --set-file %s…", setFile)
+	setFile := "--set-file 'configMap.merge.data." + strings.ReplaceAll(includes[0], ".", `\.`) + "=" + includes[0] + "'"
+	output := "tofu output -raw " + fragmentOutput + " > " + includes[0]
+	for _, want := range []string{setFile, output, `resolver = { type = "full", external = true }`} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("the values' comment does not say %s", want)
+		}
 	}
 	if !v.Config.Cluster.Enabled || v.Config.Cluster.Replicas < 3 {
 		t.Errorf("cluster %+v: want a cluster of at least 3 servers", v.Config.Cluster)
 	}
+	if v.Config.Resolver["enabled"] != true {
+		t.Errorf("config.resolver %v: the chart's resolver (and its PVC) must be on for the fragment's external resolver", v.Config.Resolver)
+	}
+	for _, guide := range []string{"kubernetes", "cluster"} {
+		text := string(readFile(t, filepath.Join(repoRoot(t), "templates/guides", guide+".md.tmpl")))
+		// The chart values the guide shows are the shipped file's.
+		var shown struct {
+			Config struct {
+				Merge    map[string]any `json:"merge"`
+				Resolver map[string]any `json:"resolver"`
+			} `json:"config"`
+		}
+		block := fencedBlock(t, text, "yaml", "$include")
+		if err := yaml.Unmarshal([]byte(block), &shown); err != nil {
+			t.Fatalf("%s guide: %v", guide, err)
+		}
+		if !reflect.DeepEqual(shown.Config.Merge, v.Config.Merge) || !reflect.DeepEqual(shown.Config.Resolver, v.Config.Resolver) {
+			t.Errorf("%s guide shows config.merge %v and config.resolver %v, the values file has %v and %v", guide,
+				shown.Config.Merge, shown.Config.Resolver, v.Config.Merge, v.Config.Resolver)
+		}
+		// The data source renders the fragment with the chart owning the resolver, into the
+		// output the helm command reads.
+		hcl := strings.Join(strings.Fields(fencedBlock(t, text, "terraform", "fragment")), " ")
+		for _, want := range []string{
+			`fragment = true`, `resolver = { type = "full", external = true }`,
+			`output "` + fragmentOutput + `" { value = data.natsping_server_config.helm.config }`,
+		} {
+			if !strings.Contains(hcl, want) {
+				t.Errorf("%s guide: the fragment's Terraform does not contain %s:\n%s", guide, want, hcl)
+			}
+		}
+		if !strings.Contains(text, setFile) {
+			t.Errorf("%s guide: no %s", guide, setFile)
+		}
+	}
+	example := strings.Join(strings.Fields(string(readFile(t,
+		filepath.Join(repoRoot(t), "examples/data-sources/natsping_server_config/data-source.tf")))), " ")
+	if want := `resolver = { type = "full", external = true } default_sentinel = natsping_trust.ping.sentinel_jwt fragment = true } ` +
+		`output "` + fragmentOutput + `" { value = data.natsping_server_config.helm.config }`; !strings.Contains(example, want) {
+		t.Errorf("the data source example does not render the guides' fragment: want %s", want)
+	}
+}
+
+// fragmentOutput is the name of the Terraform output the guides write the fragment to.
+const fragmentOutput = "nats_fragment"
+
+// fencedBlock is the first ```lang block of text that contains marker.
+func fencedBlock(t *testing.T, text, lang, marker string) string {
+	t.Helper()
+	for _, part := range strings.Split(text, "```"+lang+"\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		if strings.Contains(block, marker) {
+			return block
+		}
+	}
+	t.Fatalf("no %s block containing %q", lang, marker)
+	return ""
 }
 
 // The guides create the Secret under the name and key the Deployment mounts.

@@ -58,6 +58,7 @@ type resolverModel struct {
 	Timeout     types.String `tfsdk:"timeout"`
 	TTL         types.String `tfsdk:"ttl"`
 	Limit       types.Int64  `tfsdk:"limit"`
+	External    types.Bool   `tfsdk:"external"`
 }
 
 type listenModel struct {
@@ -159,6 +160,7 @@ func serverConfigDataSourceSchema() schema.Schema {
 						MarkdownDescription: "Maximum number of JWTs kept (`full` and `cache`). Default: the server's.",
 						Validators:          []validator.Int64{int64validator.AtLeast(1)},
 					},
+					"external": resolverExternalAttribute(),
 				},
 			},
 			"default_sentinel": schema.StringAttribute{
@@ -281,10 +283,11 @@ func (m *serverConfigModel) settings(ctx context.Context) (serverconfig.Input, m
 	if obj := m.Resolver; !obj.IsNull() {
 		var r resolverModel
 		diags.Append(obj.As(ctx, &r, opts)...)
-		unknown["resolver"] = obj.IsUnknown() || anyUnknown(r.Type, r.Dir, r.AllowDelete, r.Interval, r.Timeout, r.TTL, r.Limit)
+		unknown["resolver"] = obj.IsUnknown() || anyUnknown(r.Type, r.Dir, r.AllowDelete, r.Interval, r.Timeout, r.TTL, r.Limit, r.External)
 		in.Resolver = serverconfig.Resolver{
 			Type: serverconfig.ResolverType(r.Type.ValueString()), Dir: r.Dir.ValueString(), AllowDelete: r.AllowDelete.ValueBool(),
 			Interval: r.Interval.ValueString(), Timeout: r.Timeout.ValueString(), TTL: r.TTL.ValueString(), Limit: r.Limit.ValueInt64(),
+			External: r.External.ValueBool(),
 		}
 	}
 	if obj := m.Listen; !obj.IsNull() {
@@ -313,6 +316,7 @@ func (m *serverConfigModel) settings(ctx context.Context) (serverconfig.Input, m
 		in.JetStream = &serverconfig.JetStream{StoreDir: j.StoreDir.ValueString(), MaxMemory: j.MaxMemory.ValueString(), MaxFile: j.MaxFile.ValueString()}
 	}
 	m.topologySettings(ctx, &in, unknown, &diags)
+	deferExternalResolver(in, unknown)
 	return in, unknown, diags
 }
 

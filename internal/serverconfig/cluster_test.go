@@ -257,16 +257,13 @@ func TestRenderFragmentIncluded(t *testing.T) {
 		t.Fatalf("a fragment carries no listeners:\n%s", out.Config)
 	}
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "natsping"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "natsping", "natsping.conf"), []byte(out.Config), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "natsping.conf"), []byte(out.Config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// The nats.conf the NATS Helm chart (1.x) renders: JSON with sorted keys, where a
-	// config.merge key ending in $include becomes an include directive ("$" sorts first) and
+	// config.merge key ending in $include becomes an include directive (00$include sorts first) and
 	// << $VAR >> values are unquoted. Its listeners, cluster and JetStream stay its own.
-	main := "{\n  include natsping/natsping.conf;\n" +
+	main := "{\n  include natsping.conf;\n" +
 		"  \"cluster\": {\"name\": \"nats\", \"no_advertise\": true, \"port\": 6222, " +
 		"\"routes\": [\"nats://nats-0.nats-headless:6222\", \"nats://nats-1.nats-headless:6222\"]},\n" +
 		"  \"http_port\": 8222,\n  \"jetstream\": {\"max_file_store\": 10737418240, \"store_dir\": \"/data\"},\n" +

@@ -55,6 +55,10 @@ type Resolver struct {
 	TTL string
 	// Limit caps the number of JWTs kept; 0 leaves the server default (full and cache).
 	Limit int64
+	// External leaves the resolver block to the configuration that includes the fragment
+	// (the NATS Helm chart's config.resolver, which also owns its volume); only the preload
+	// Type calls for is rendered. Fragment only; see validateExternalResolver.
+	External bool
 }
 
 // Listen is the client listen address. Zero values leave the server defaults (0.0.0.0:4222).

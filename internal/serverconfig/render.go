@@ -86,7 +86,11 @@ func writeTrust(b *strings.Builder, in Input, operatorName, sys string, accounts
 	if r.Type == ResolverMemory {
 		b.WriteString("resolver: MEMORY\n\n")
 	} else {
-		writeDirResolver(b, r)
+		if r.External {
+			b.WriteString(externalResolverNote)
+		} else {
+			writeDirResolver(b, r)
+		}
 		// Only the system account is preloaded: it lets the server start without a bootstrap
 		// round; later pushes of the system account take precedence over this copy.
 		preload = nil

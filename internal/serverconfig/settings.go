@@ -2,6 +2,7 @@ package serverconfig
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type effectiveResolver struct {
 func ValidateSettings(in Input) FieldErrors {
 	var errs FieldErrors
 	validateResolver(in.Resolver, &errs)
+	validateExternalResolver(in, &errs)
 	if h := in.Listen.Host; h != "" && strings.IndexFunc(h, unicode.IsSpace) >= 0 {
 		errs.add("listen.host", "%q contains whitespace; use a hostname or IP address such as 0.0.0.0 or 127.0.0.1", h)
 	}
@@ -52,6 +54,11 @@ func validateResolver(r Resolver, errs *FieldErrors) {
 	typ := r.Type
 	if typ == "" {
 		typ = ResolverMemory
+	}
+	if r.External && slices.Contains(ResolverTypes(), string(typ)) {
+		// Every setting of an external resolver belongs to the including file and is refused
+		// by validateExternalResolver; checking their values here would only repeat that.
+		return
 	}
 	// Each setting lists the resolver types that accept it; nats-server refuses the others
 	// ("CACHE does not accept sync", "FULL does not accept ttl"), so reject them here with

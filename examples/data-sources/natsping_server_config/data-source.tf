@@ -86,12 +86,18 @@ data "natsping_server_config" "cluster" {
   ]
 }
 
-# Only what natsping owns, for an include from a config that owns the listeners (the NATS
-# Helm chart's).
-data "natsping_server_config" "fragment" {
+# Only what natsping owns, for an include from a config that owns the listeners: the NATS Helm
+# chart's, which also renders the resolver block (config.resolver) and owns its volume, so the
+# fragment leaves the block out and preloads the system account for the chart's full resolver.
+# deploy/kubernetes/nats-values.yaml includes the output from the chart's ConfigMap.
+data "natsping_server_config" "helm" {
   operator_jwt     = natsping_operator.main.jwt
   account_jwts     = [natsping_operator.main.system_account_jwt, natsping_account.orders.jwt, natsping_trust.ping.account_jwt]
-  resolver         = { type = "full", dir = "/data/jwt" }
+  resolver         = { type = "full", external = true }
   default_sentinel = natsping_trust.ping.sentinel_jwt
   fragment         = true
+}
+
+output "nats_fragment" {
+  value = data.natsping_server_config.helm.config
 }
