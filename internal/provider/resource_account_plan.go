@@ -41,7 +41,8 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if req.Plan.Raw.IsNull() {
 		return
 	}
-	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
+	rotationDue := r.rotationDueInState(ctx, req)
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) && !rotationDue {
 		// Nothing changed: this configuration was validated when it was applied and the JWT in
 		// state is what it signed. Decoding and re-validating every account on every plan would
 		// dominate a large no-change plan; only time can have made the account stale.
@@ -56,7 +57,7 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if state != nil && onlyOperatorJWTChanged(req) {
+	if state != nil && onlyOperatorJWTChanged(req) && !rotationDue {
 		// Nothing that goes into the account JWT changed: keep every computed value, so the
 		// plan shows operator_jwt alone and Update re-signs nothing.
 		kept := *state
@@ -115,6 +116,10 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.RoleSigners = types.MapUnknown(types.StringType)
 	}
 
+	rolePubs = r.planKeyRotations(ctx, req, &plan, state, rolePubs, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	spec, unknown, diags := plan.toSpec(ctx, rolePubs)
 	resp.Diagnostics.Append(diags...)
 	if diags.HasError() {
