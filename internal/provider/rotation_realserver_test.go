@@ -1,0 +1,280 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/natsping/terraform-provider-natsping/internal/callout"
+	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
+)
+
+// chainReaderRole is the reader role line of chainConfig, which rotation tests extend.
+const chainReaderRole = `roles           = [{ name = "reader", permissions = { sub_allow = ["orders.>"] } }]`
+
+// withReaderKeyRotation is chainConfig with a key_rotation on the reader role.
+func withReaderKeyRotation(cfg, rotation string) string {
+	if !strings.Contains(cfg, chainReaderRole) {
+		panic("chainConfig no longer declares the reader role as " + chainReaderRole)
+	}
+	return strings.Replace(cfg, chainReaderRole,
+		`roles = [{ name = "reader", permissions = { sub_allow = ["orders.>"] }, key_rotation = `+rotation+` }]`, 1)
+}
+
+// liveRuntime keeps the chain's server and callout running across test steps, as a
+// deployment would, and deploys each step's output the way an operator does: the account JWT
+// to the server (what a resolver update does) and the callout document by reload.
+type liveRuntime struct {
+	mu    sync.Mutex
+	rt    *chainRuntime
+	stop  func()
+	state *terraform.State
+	users map[string]*liveUser
+}
+
+type liveUser struct {
+	nc     *nats.Conn
+	closed chan struct{}
+}
+
+func (l *liveRuntime) start(t *testing.T) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rt, stop, err := startChain(s, t.TempDir(), callout.Options{AuditWriter: io.Discard})
+		if err != nil {
+			return err
+		}
+		l.rt, l.stop, l.state, l.users = rt, stop, s, map[string]*liveUser{}
+		t.Cleanup(l.close)
+		return nil
+	}
+}
+
+func (l *liveRuntime) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, u := range l.users {
+		u.nc.Close()
+	}
+	if l.stop != nil {
+		l.stop()
+		l.stop = nil
+	}
+}
+
+func (l *liveRuntime) attr(s *terraform.State, addr, name string) (string, error) {
+	rs, ok := s.RootModule().Resources[addr]
+	if !ok {
+		return "", fmt.Errorf("%s not in state", addr)
+	}
+	return rs.Primary.Attributes[name], nil
+}
+
+// deployAccount hands the account JWT of s to the running server, as a resolver push would.
+func (l *liveRuntime) deployAccount(s *terraform.State) error {
+	token, err := l.attr(s, "natsping_account.orders", "jwt")
+	if err != nil {
+		return err
+	}
+	claims, err := jwt.DecodeAccountClaims(token)
+	if err != nil {
+		return err
+	}
+	acc, err := l.rt.srv.LookupAccount(claims.Subject)
+	if err != nil {
+		return err
+	}
+	l.rt.srv.UpdateAccountClaims(acc, claims)
+	return nil
+}
+
+// deployCallout reloads the running callout with the callout_config of s.
+func (l *liveRuntime) deployCallout(s *terraform.State) error {
+	raw, err := l.attr(s, "natsping_trust.ping", "callout_config")
+	if err != nil {
+		return err
+	}
+	doc, err := calloutconfig.Parse([]byte(raw))
+	if err != nil {
+		return err
+	}
+	doc.NATS.URLs = []string{l.rt.srv.ClientURL()}
+	return l.rt.svc.Reload(doc)
+}
+
+// connect admits a named reader through the callout and keeps the connection open.
+func (l *liveRuntime) connect(name, token string) error {
+	closed := make(chan struct{})
+	nc, err := nats.Connect(l.rt.srv.ClientURL(), nats.Token(token), nats.Name(name), nats.NoReconnect(),
+		nats.Timeout(5*time.Second), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if _, err := nc.SubscribeSync("orders.created"); err != nil {
+		nc.Close()
+		return err
+	}
+	if err := nc.Flush(); err != nil {
+		nc.Close()
+		return err
+	}
+	l.mu.Lock()
+	l.users[name] = &liveUser{nc: nc, closed: closed}
+	l.mu.Unlock()
+	return nil
+}
+
+// issuer is the signing key of the live connection named name, as the server sees it.
+func (l *liveRuntime) issuer(name string) (string, error) {
+	cz, err := l.rt.srv.Connz(&server.ConnzOptions{Username: true})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cz.Conns {
+		if c.Name == name {
+			return c.IssuerKey, nil
+		}
+	}
+	return "", fmt.Errorf("%s is not connected", name)
+}
+
+// connected fails unless every named user is still connected and served.
+func (l *liveRuntime) connected(names ...string) error {
+	for _, n := range names {
+		u := l.users[n]
+		if u == nil {
+			return fmt.Errorf("%s never connected", n)
+		}
+		select {
+		case <-u.closed:
+			return fmt.Errorf("%s was disconnected", n)
+		default:
+		}
+		if err := u.nc.FlushTimeout(5 * time.Second); err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// disconnected waits for the server to close the named user's connection.
+func (l *liveRuntime) disconnected(name string) error {
+	select {
+	case <-l.users[name].closed:
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("%s is still connected", name)
+	}
+}
+
+func (l *liveRuntime) signedBy(name, addr, attr string, s *terraform.State) error {
+	want, err := l.attr(s, addr, attr)
+	if err != nil {
+		return err
+	}
+	got, err := l.issuer(name)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%s is signed by %s, want %s (%s.%s)", name, got, want, addr, attr)
+	}
+	return nil
+}
+
+func checks(fs ...func(*terraform.State) error) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		var errs []error
+		for _, f := range fs {
+			if err := f(s); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// TestAccRealServer_roleKeyRotation runs a role key rotation over the provider's clock
+// against a live nats-server and callout, deploying every apply's output: users admitted
+// with the old key stay connected through the rotation and its grace, users admitted after
+// it get the new key even when the callout is reloaded before the server learns the new
+// account JWT (the key was listed one apply ahead), the drop after the grace disconnects
+// only users of the old key, and an emergency rotation disconnects them at once.
+func TestAccRealServer_roleKeyRotation(t *testing.T) {
+	clock := newTestClock(time.Now().UTC().Truncate(time.Second))
+	idp := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(idp.Close)
+	token := func() string {
+		return idp.IssueToken(pingonetest.TokenOptions{Audience: []string{chainAudience}, Groups: []string{"orders-readers"}})
+	}
+	cfg := func(rotation string) string { return withReaderKeyRotation(chainConfig(idp, "", ""), rotation) }
+	normal := `{ period = "2h", grace_period = "1h" }`
+	emergency := `{ period = "2h", grace_period = "1h", keepers = { incident = "1" }, emergency = true }`
+	live := &liveRuntime{}
+	var oldKey string
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: clock.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(normal),
+				Check: checks(live.start(t), func(s *terraform.State) error {
+					oldKey, _ = live.attr(s, "natsping_account.orders", "role_keys.reader")
+					return live.connect("alice", token())
+				}, func(s *terraform.State) error {
+					return live.signedBy("alice", "natsping_account.orders", "role_keys.reader", s)
+				}),
+			},
+			{
+				// The period ends: the callout is reloaded first, before the server has the new
+				// account JWT; bob still gets in, signed by the new key, and alice stays.
+				PreConfig: func() { clock.Advance(2 * time.Hour) },
+				Config:    cfg(normal),
+				Check: checks(live.deployCallout, func(*terraform.State) error {
+					return live.connect("bob", token())
+				}, func(s *terraform.State) error {
+					return live.signedBy("bob", "natsping_account.orders", "role_keys.reader", s)
+				}, func(s *terraform.State) error {
+					if got, _ := live.issuer("bob"); got == oldKey {
+						return errors.New("bob was signed by the old key")
+					}
+					return nil
+				}, live.deployAccount, func(*terraform.State) error {
+					return live.connected("alice", "bob")
+				}),
+			},
+			{
+				// The grace is over: the drop disconnects alice (whose session would have ended
+				// by now on a real clock) and nobody else.
+				PreConfig: func() { clock.Advance(time.Hour) },
+				Config:    cfg(normal),
+				Check: checks(func(*terraform.State) error { return live.connected("alice", "bob") },
+					live.deployCallout, live.deployAccount,
+					func(*terraform.State) error { return live.disconnected("alice") },
+					func(*terraform.State) error { return live.connected("bob") }),
+			},
+			{
+				// Emergency: the old key is dropped at once and nats-server disconnects bob.
+				Config: cfg(emergency),
+				Check: checks(live.deployAccount,
+					func(*terraform.State) error { return live.disconnected("bob") },
+					live.deployCallout,
+					func(*terraform.State) error { return live.connect("carol", token()) },
+					func(s *terraform.State) error {
+						return live.signedBy("carol", "natsping_account.orders", "role_keys.reader", s)
+					}),
+			},
+		},
+	})
+}
