@@ -33,6 +33,9 @@ type CalloutAccountSpec struct {
 	AllowedAccounts []string
 	// XKey, when set, is the callout's curve public key; the server then seals requests to it.
 	XKey string
+	// OverlapSigningKeys are listed beside SigningKey while it rotates: its successor and
+	// the previous key in its grace period (rotation.go).
+	OverlapSigningKeys []string
 }
 
 // Validate reports every problem of the spec, naming each field.
@@ -83,7 +86,7 @@ func SignCalloutAccount(spec CalloutAccountSpec, operator *Signer) (string, erro
 	sort.Strings(allowed)
 	return SignAccount(AccountSpec{
 		Name:        spec.Name,
-		SigningKeys: []string{spec.SigningKey},
+		SigningKeys: append([]string{spec.SigningKey}, spec.OverlapSigningKeys...),
 		Authorization: &ExternalAuth{
 			AuthUsers:       []string{spec.ServiceUser},
 			AllowedAccounts: allowed,

@@ -82,7 +82,16 @@ func (l *liveRuntime) attr(s *terraform.State, addr, name string) (string, error
 
 // deployAccount hands the account JWT of s to the running server, as a resolver push would.
 func (l *liveRuntime) deployAccount(s *terraform.State) error {
-	token, err := l.attr(s, "natsping_account.orders", "jwt")
+	return l.deployJWT(s, "natsping_account.orders", "jwt")
+}
+
+// deployCalloutAccount does the same with the callout account of the trust.
+func (l *liveRuntime) deployCalloutAccount(s *terraform.State) error {
+	return l.deployJWT(s, "natsping_trust.ping", "account_jwt")
+}
+
+func (l *liveRuntime) deployJWT(s *terraform.State, addr, attr string) error {
+	token, err := l.attr(s, addr, attr)
 	if err != nil {
 		return err
 	}
@@ -274,6 +283,67 @@ func TestAccRealServer_roleKeyRotation(t *testing.T) {
 					func(s *terraform.State) error {
 						return live.signedBy("carol", "natsping_account.orders", "role_keys.reader", s)
 					}),
+			},
+		},
+	})
+}
+
+// TestAccRealServer_xkeyRotation switches the callout account's xkey twice against a live
+// nats-server and callout, once in each deploy order: the account JWT before the callout
+// document (the server seals to the new key, which the callout held one apply ahead) and the
+// callout document before the account JWT (the server still seals to the old key, which the
+// callout keeps through the grace). Every connect in between is admitted.
+func TestAccRealServer_xkeyRotation(t *testing.T) {
+	clock := newTestClock(time.Now().UTC().Truncate(time.Second))
+	idp := pingonetest.New(pingonetest.Options{})
+	t.Cleanup(idp.Close)
+	token := func() string {
+		return idp.IssueToken(pingonetest.TokenOptions{Audience: []string{chainAudience}, Groups: []string{"orders-readers"}})
+	}
+	cfg := chainConfig(idp, `xkey_rotation = { period = "2h", grace_period = "1h" }`, "")
+	live := &liveRuntime{}
+	xkeyChanged := func(before *string) func(*terraform.State) error {
+		return func(s *terraform.State) error {
+			now, err := live.attr(s, "natsping_trust.ping", "xkey_public_key")
+			if err == nil && now == *before {
+				err = fmt.Errorf("the xkey did not rotate (%s)", now)
+			}
+			*before = now
+			return err
+		}
+	}
+	var xkey string
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: clock.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: checks(live.start(t), func(s *terraform.State) error {
+					xkey, _ = live.attr(s, "natsping_trust.ping", "xkey_public_key")
+					return live.connect("alice", token())
+				}),
+			},
+			{
+				// Account JWT first: the server seals to the new xkey before the callout has the
+				// new document.
+				PreConfig: func() { clock.Advance(2 * time.Hour) },
+				Config:    cfg,
+				Check: checks(xkeyChanged(&xkey), live.deployCalloutAccount,
+					func(*terraform.State) error { return live.connect("bob", token()) },
+					live.deployCallout,
+					func(*terraform.State) error { return live.connect("carol", token()) },
+					func(*terraform.State) error { return live.connected("alice", "bob", "carol") }),
+			},
+			{
+				// Callout document first: the server still seals to the previous xkey.
+				PreConfig: func() { clock.Advance(2 * time.Hour) },
+				Config:    cfg,
+				Check: checks(xkeyChanged(&xkey), live.deployCallout,
+					func(*terraform.State) error { return live.connect("dave", token()) },
+					live.deployCalloutAccount,
+					func(*terraform.State) error { return live.connect("erin", token()) },
+					func(*terraform.State) error { return live.connected("alice", "bob", "carol", "dave", "erin") }),
 			},
 		},
 	})
