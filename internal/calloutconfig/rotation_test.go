@@ -74,4 +74,3 @@ func TestDefaultRotationGraceCoversLongestSession(t *testing.T) {
 		t.Fatalf("natsjwt.DefaultRotationGrace %s is shorter than the longest max_session %s", natsjwt.DefaultRotationGrace, SessionBounds.Max)
 	}
 }
-
