@@ -30,6 +30,12 @@ resource "natsping_account" "orders" {
     { type = "service", subject = "orders.get", token_required = true, response_threshold = "2s" },
   ]
 
+  # The unscoped signing key (signer, for natsping_user) rotates on demand: change the keeper.
+  signing_key_rotation = {
+    keepers      = { generation = "1" }
+    grace_period = "72h" # time to hand the re-signed creds to every static user
+  }
+
   roles = [
     {
       name        = "reader"
@@ -39,6 +45,15 @@ resource "natsping_account" "orders" {
         pub_deny  = [">"]
       }
       max_payload = 65536
+      # The role's key rotates every 30 days. Its successor is listed in the JWT one apply
+      # ahead; the old key stays (same template) for 24 h, which must cover the longest
+      # max_session of the mappings granting this role. Set emergency = true (and change a
+      # keeper) to drop the old key at once if it leaked.
+      key_rotation = {
+        period       = "720h"
+        grace_period = "24h"
+        keepers      = { generation = "1" }
+      }
     },
     {
       name        = "writer"
@@ -82,4 +97,9 @@ resource "natsping_account" "shop" {
 
 output "orders_role_keys" {
   value = natsping_account.orders.role_keys
+}
+
+# When each role key rotates next, and which old key is still listed until when.
+output "orders_key_rotations" {
+  value = natsping_account.orders.role_key_rotations
 }
