@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwttest"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 )
@@ -177,5 +179,44 @@ func TestAccTrust_keyRotation(t *testing.T) {
 				ExpectError: regexp.MustCompile(`grace period 3h0m0s is longer than the rotation period`),
 			},
 		},
+	})
+}
+
+// TestAccTrust_refusesRuleWhoseSessionOutlivesItsKey: a rule edited by hand (or rendered
+// elsewhere) whose max_session is longer than its role key's grace is refused by the trust
+// as well, with the rule's own message; the callout would refuse the document at start.
+func TestAccTrust_refusesRuleWhoseSessionOutlivesItsKey(t *testing.T) {
+	o := newTrustOffline(t)
+	signer, err := natsjwt.ParseSigner(o.roleSigner, natsjwt.KindAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule, err := json.Marshal(calloutconfig.Mapping{
+		Name: "readers", Groups: []calloutconfig.Group{{Name: "readers"}}, Account: o.accountPub, Role: "reader",
+		RoleSigningKey: signer.PublicKey, RoleSigningKeySeed: signer.Seed, MaxSession: calloutconfig.Duration(2 * time.Hour),
+		RoleKeyRotation: &calloutconfig.KeyRotation{Period: calloutconfig.Duration(24 * time.Hour), Grace: calloutconfig.Duration(time.Hour)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := pingonetest.New(pingonetest.Options{})
+	jwks := fixtureJWKS(t, srv)
+	srv.Close()
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "natsping_trust" "ping" {
+  operator_signer = %q
+  issuer          = "https://127.0.0.1:1/%s/as"
+  audiences       = ["nats"]
+  groups_claim    = "groups"
+  pinned_jwks     = %q
+  role_mappings   = [%q]
+}`, o.operatorSeed, pingonetest.DefaultEnvironmentID, jwks, string(rule)),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Role mapping rule refused.*max_session 2h0m0s is longer\s+than\s+the\s+grace\s+period\s+1h0m0s`),
+		}},
 	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/natsping/terraform-provider-natsping/internal/callout"
 	"github.com/natsping/terraform-provider-natsping/internal/calloutconfig"
+	"github.com/natsping/terraform-provider-natsping/internal/natstest"
 	"github.com/natsping/terraform-provider-natsping/internal/pingonetest"
 )
 
@@ -123,9 +124,22 @@ func (l *liveRuntime) deployCallout(s *terraform.State) error {
 
 // connect admits a named reader through the callout and keeps the connection open.
 func (l *liveRuntime) connect(name, token string) error {
+	return l.hold(name, func(opts ...nats.Option) (*nats.Conn, error) {
+		return nats.Connect(l.rt.srv.ClientURL(), append(opts, nats.Token(token))...)
+	})
+}
+
+// connectCreds connects a named static user with its creds and keeps the connection open.
+func (l *liveRuntime) connectCreds(name, creds string) error {
+	return l.hold(name, func(opts ...nats.Option) (*nats.Conn, error) {
+		return natstest.ConnectCreds(l.rt.srv.ClientURL(), creds, opts...)
+	})
+}
+
+func (l *liveRuntime) hold(name string, dial func(...nats.Option) (*nats.Conn, error)) error {
 	closed := make(chan struct{})
-	nc, err := nats.Connect(l.rt.srv.ClientURL(), nats.Token(token), nats.Name(name), nats.NoReconnect(),
-		nats.Timeout(5*time.Second), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	nc, err := dial(nats.Name(name), nats.NoReconnect(), nats.Timeout(5*time.Second),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -344,6 +358,82 @@ func TestAccRealServer_xkeyRotation(t *testing.T) {
 					live.deployCalloutAccount,
 					func(*terraform.State) error { return live.connect("erin", token()) },
 					func(*terraform.State) error { return live.connected("alice", "bob", "carol", "dave", "erin") }),
+			},
+		},
+	})
+}
+
+// TestAccRealServer_accountSigningKeyRotation rotates the unscoped signing key that signs a
+// static natsping_user: creds signed by the old key keep connecting and stay connected
+// through the grace, the re-signed creds connect at once, and the drop after the grace
+// disconnects the old creds' connection (nats-server closes clients whose signing key leaves
+// the account JWT) and refuses them from then on.
+func TestAccRealServer_accountSigningKeyRotation(t *testing.T) {
+	clock := newTestClock(time.Now().UTC().Truncate(time.Second))
+	cfg := func(gen string) string {
+		return fmt.Sprintf(`
+resource "natsping_operator" "op" { name = "acme" }
+
+resource "natsping_account" "orders" {
+  name                 = "ORDERS"
+  operator_signer      = natsping_operator.op.signer
+  signing_key_rotation = { keepers = { generation = %q }, grace_period = "1h" }
+}
+
+resource "natsping_user" "svc" {
+  name        = "orders-svc"
+  signer      = natsping_account.orders.signer
+  permissions = { sub_allow = ["orders.>"] }
+}
+
+data "natsping_server_config" "test" {
+  operator_jwt = natsping_operator.op.jwt
+  account_jwts = [natsping_operator.op.system_account_jwt, natsping_account.orders.jwt]
+}
+`, gen)
+	}
+	live := &liveRuntime{users: map[string]*liveUser{}}
+	var oldCreds string
+	creds := func(s *terraform.State) string { c, _ := live.attr(s, "natsping_user.svc", "creds"); return c }
+	resource.UnitTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: clock.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("1"),
+				Check: checks(func(s *terraform.State) error {
+					config, _ := live.attr(s, "data.natsping_server_config.test", "config")
+					srv, err := natstest.Start(config, t.TempDir())
+					if err != nil {
+						return err
+					}
+					live.rt = &chainRuntime{srv: srv}
+					live.stop = srv.Shutdown
+					t.Cleanup(live.close)
+					oldCreds = creds(s)
+					return live.connectCreds("old", oldCreds)
+				}),
+			},
+			{
+				Config: cfg("2"),
+				Check: checks(live.deployAccount,
+					func(s *terraform.State) error { return live.connectCreds("new", creds(s)) },
+					func(*terraform.State) error { return live.connectCreds("old-again", oldCreds) },
+					func(*terraform.State) error { return live.connected("old", "new", "old-again") }),
+			},
+			{
+				PreConfig: func() { clock.Advance(time.Hour) },
+				Config:    cfg("2"),
+				Check: checks(live.deployAccount,
+					func(*terraform.State) error { return live.disconnected("old") },
+					func(*terraform.State) error { return live.disconnected("old-again") },
+					func(*terraform.State) error { return live.connected("new") },
+					func(*terraform.State) error {
+						if err := live.connectCreds("old-late", oldCreds); err == nil {
+							return errors.New("creds signed by the dropped key still connect")
+						}
+						return nil
+					}),
 			},
 		},
 	})
