@@ -197,6 +197,11 @@ type rotationSlot struct {
 	prior          *rotationStatusModel
 	currentPlanned types.String // the key the plan keeps when nothing rotates
 	prepared       *natsjwt.Signer
+	// note says what the user must deploy before the old key goes, for keys whose users
+	// do not expire on their own.
+	note string
+	// xkey words the warnings for a key that seals rather than signs.
+	xkey bool
 }
 
 // slotPlan is what the plan does to the slot.
@@ -243,10 +248,14 @@ func planRotationSlot(s rotationSlot, now time.Time, diags *diag.Diagnostics) sl
 		warnRotation(s, step, st.Key, now, diags)
 	case step.DropPrevious:
 		st.PreviousKey = types.StringNull()
+		effect := "is removed from the JWT because %s. nats-server closes the connections of any user still signed by it; " +
+			"with a grace period of at least the longest session there are none."
+		if s.xkey {
+			effect = "leaves callout_config because %s. A server that still seals requests to it (one with an older " +
+				"callout account JWT) gets every connect refused."
+		}
 		diags.AddAttributeWarning(s.attr, "Key rotation: "+s.label+" drops its previous key",
-			fmt.Sprintf("The previous key %s of %s is removed from the JWT because %s. nats-server closes the connections "+
-				"of any user still signed by it; with a grace period of at least the longest session there are none.",
-				s.prior.PreviousKey.ValueString(), s.label, step.Why))
+			fmt.Sprintf("The previous key %s of %s "+effect+"%s", s.prior.PreviousKey.ValueString(), s.label, step.Why, noteSuffix(s.note)))
 	}
 	out.status = st.withTimes(s.policy)
 	return out
@@ -254,17 +263,22 @@ func planRotationSlot(s rotationSlot, now time.Time, diags *diag.Diagnostics) sl
 
 func warnRotation(s rotationSlot, step natsjwt.RotationStep, to types.String, now time.Time, diags *diag.Diagnostics) {
 	newKey := "a key generated at apply"
+	uses, held, kept, dropped := "signs with", "listed in the JWT since the last apply, so servers already trust it",
+		"Users it signed stay connected until they expire.", "nats-server closes the connections of every user it signed."
+	if s.xkey {
+		uses, held = "has servers seal requests to", "held by the callout since the last apply, so it opens requests sealed to it"
+		kept, dropped = "The callout keeps opening requests sealed to it.", "servers still sealing to it get every connect refused."
+	}
 	if !to.IsUnknown() {
-		newKey = to.ValueString() + " (prepared and listed in the JWT since the last apply, so servers already trust it)"
+		newKey = to.ValueString() + " (prepared and " + held + ")"
 	}
 	old := s.prior.Key.ValueString()
-	detail := fmt.Sprintf("%s rotates because %s: it signs with %s from now on. ", s.label, step.Why, newKey)
+	detail := fmt.Sprintf("%s rotates because %s: it %s %s from now on. ", s.label, step.Why, uses, newKey)
 	if step.KeepPrevious {
-		detail += fmt.Sprintf("The old key %s stays listed, unchanged, until about %s (grace period %s); the first plan "+
-			"after that drops it. Users it signed stay connected until they expire. ", old,
-			now.Add(s.policy.Grace).UTC().Format(time.RFC3339), s.policy.Grace)
+		detail += fmt.Sprintf("The old key %s stays, unchanged, until about %s (grace period %s); the first plan "+
+			"after that drops it. %s ", old, now.Add(s.policy.Grace).UTC().Format(time.RFC3339), s.policy.Grace, kept)
 	} else {
-		detail += fmt.Sprintf("The old key %s is dropped now: nats-server closes the connections of every user it signed. ", old)
+		detail += fmt.Sprintf("The old key %s is dropped now: %s ", old, dropped)
 	}
 	if step.DropPrevious {
 		detail += fmt.Sprintf("The key before it, %s, is dropped as well. ", s.prior.PreviousKey.ValueString())
@@ -272,6 +286,7 @@ func warnRotation(s rotationSlot, step natsjwt.RotationStep, to types.String, no
 	if s.policy.Period != 0 {
 		detail += fmt.Sprintf("The next rotation is due about %s.", now.Add(s.policy.Period).UTC().Format(time.RFC3339))
 	}
+	detail += noteSuffix(s.note)
 	diags.AddAttributeWarning(s.attr, "Key rotation: "+s.label+" rotates its signing key", detail)
 }
 
@@ -292,4 +307,11 @@ func applyRotationStatus(st rotationStatusModel, p natsjwt.RotationPolicy, slot 
 		st.NextKey = types.StringValue(pub)
 	}
 	return st.withTimes(p), nil
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " " + note
 }

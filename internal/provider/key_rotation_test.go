@@ -65,6 +65,16 @@ func TestPlanRotationSlot_warnings(t *testing.T) {
 		t.Errorf("emergency warning: %s", text)
 	}
 
+	// An xkey seals rather than signs, and the warnings say so.
+	slot.policy.Emergency, slot.xkey, slot.note = false, true, "Deploy the new account_jwt."
+	diags = nil
+	planRotationSlot(slot, t0.Add(time.Hour), &diags)
+	if text := warningText(t, diags); !strings.Contains(text, "has servers seal requests to") ||
+		!strings.Contains(text, "held by the callout since the last apply") || !strings.Contains(text, "Deploy the new account_jwt.") {
+		t.Errorf("xkey warning: %s", text)
+	}
+	slot.xkey, slot.note = false, ""
+
 	// Nothing due: no warning, the status kept with its dates.
 	slot.policy.Emergency, slot.keepers = false, types.MapNull(types.StringType)
 	diags = nil

@@ -245,6 +245,8 @@ func (r *accountResource) planKeyRotations(ctx context.Context, req resource.Mod
 				label: "the signing key of account " + account, attr: path.Root("signing_key_rotation"),
 				policy: p, keepers: cfg.Keepers, priorKeepers: priorKeepers, prior: prior, currentPlanned: plan.SigningKey,
 				prepared: prepared.signer(accountSigningKeySlot, owner, "", natsjwt.KindAccount, diags),
+				note: "natsping_user creds signed by the old key do not expire: hand out the re-signed creds before the " +
+					"old key is dropped, when nats-server disconnects and refuses them.",
 			}, now, diags)
 			changed = changed || sp.changes
 			plan.SigningKeyRotationStatus = sp.status.value(diags)

@@ -60,7 +60,7 @@ func (r *trustResource) planTrustRotations(ctx context.Context, req resource.Mod
 		owner = state.AccountPublicKey.ValueString()
 	}
 	slot := func(label string, at path.Path, cfg, priorCfg types.Object, prior types.Object, current types.String, prep string,
-		kind natsjwt.KeyKind) (slotPlan, bool) {
+		kind natsjwt.KeyKind, note string) (slotPlan, bool) {
 		keyOwner := owner
 		if kind == natsjwt.KindCurve {
 			keyOwner = "" // an xkey signs nothing and has no owner
@@ -90,7 +90,8 @@ func (r *trustResource) planTrustRotations(ctx context.Context, req resource.Mod
 			ps = rotationStatusFrom(ctx, prior, diags)
 		}
 		sp := planRotationSlot(rotationSlot{label: label, attr: at, policy: p, keepers: c.Keepers, priorKeepers: priorKeepers,
-			prior: ps, currentPlanned: current, prepared: prepared.signer(prep, keyOwner, "", kind, diags)}, now, diags)
+			prior: ps, currentPlanned: current, prepared: prepared.signer(prep, keyOwner, "", kind, diags), note: note,
+			xkey: kind == natsjwt.KindCurve}, now, diags)
 		return sp, false
 	}
 	var priorSigning, priorSigningStatus, priorXKey, priorXKeyStatus types.Object
@@ -102,7 +103,10 @@ func (r *trustResource) planTrustRotations(ctx context.Context, req resource.Mod
 
 	plan.SigningKeyRotationStatus = types.ObjectNull(rotationStatusAttrTypes)
 	sp, unknown := slot("the signing key of callout account "+name, path.Root("signing_key_rotation"), plan.SigningKeyRotation,
-		priorSigning, priorSigningStatus, plan.AccountSigningKey, trustSigningSlot, natsjwt.KindAccount)
+		priorSigning, priorSigningStatus, plan.AccountSigningKey, trustSigningSlot, natsjwt.KindAccount,
+		"The callout user and the sentinel are re-signed: restart the callout with the new callout_config (a reload "+
+			"refuses new creds) and reload the servers with the new default_sentinel before the old key is dropped, "+
+			"when nats-server disconnects and refuses the old ones.")
 	switch {
 	case unknown:
 		plan.SigningKeyRotationStatus = types.ObjectUnknown(rotationStatusAttrTypes)
@@ -127,7 +131,8 @@ func (r *trustResource) planTrustRotations(ctx context.Context, req resource.Mod
 		return
 	}
 	xp, unknown := slot("the xkey of callout account "+name, path.Root("xkey_rotation"), plan.XKeyRotation,
-		priorXKey, priorXKeyStatus, plan.XKeyPublicKey, trustXKeySlot, natsjwt.KindCurve)
+		priorXKey, priorXKeyStatus, plan.XKeyPublicKey, trustXKeySlot, natsjwt.KindCurve,
+		"Deploy the new account_jwt to every server before the previous xkey leaves callout_config.")
 	switch {
 	case unknown:
 		plan.XKeyRotationStatus = types.ObjectUnknown(rotationStatusAttrTypes)
