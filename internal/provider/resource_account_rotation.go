@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
 )
@@ -83,18 +84,18 @@ func accountRolesByName(ctx context.Context, roles types.List, diags *diag.Diagn
 // rotationDueInState reports, for a plan that changes nothing in the configuration, whether
 // time alone rotates a key or drops a previous one, so ModifyPlan does not take its shortcut.
 func (r *accountResource) rotationDueInState(ctx context.Context, req resource.ModifyPlanRequest) bool {
-	var roles types.Map
-	var signing types.Object
-	var diags diag.Diagnostics
-	diags.Append(req.State.GetAttribute(ctx, path.Root("role_key_rotations"), &roles)...)
-	diags.Append(req.State.GetAttribute(ctx, path.Root("signing_key_rotation_status"), &signing)...)
-	if diags.HasError() || (len(roles.Elements()) == 0 && signing.IsNull()) {
+	// Most accounts rotate nothing; the raw value answers that without decoding the state.
+	var top map[string]tftypes.Value
+	if req.State.Raw.IsNull() || req.State.Raw.As(&top) != nil ||
+		(top["role_key_rotations"].IsNull() && top["signing_key_rotation_status"].IsNull()) {
 		return false
 	}
+	var diags diag.Diagnostics
 	var state accountResourceModel
 	if req.State.Get(ctx, &state).HasError() {
 		return false
 	}
+	roles := state.RoleKeyRotations
 	now := r.data.now()
 	due := func(policy types.Object, status attr.Value) bool {
 		p := keyRotationFrom(ctx, policy, &diags)
