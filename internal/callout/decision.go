@@ -58,7 +58,7 @@ const (
 type engine struct {
 	calloutAccount string
 	responder      *signingKey
-	xkey           *xkeyBox // nil when requests are not sealed
+	xkey           *xkeyRing // nil when requests are not sealed
 	mappings       *mappingSet
 	verifier       Verifier
 	now            func() time.Time
@@ -84,8 +84,8 @@ func newEngine(doc *calloutconfig.Document, v Verifier, now func() time.Time) (*
 	e := &engine{calloutAccount: doc.NATS.CalloutAccount, responder: responder, verifier: v, now: now, limit: defaultDecisionLimit,
 		spread: doc.ExpirySpread()}
 	if doc.NATS.XKeySeed != "" {
-		if e.xkey, err = newXKeyBox(doc.NATS.XKeySeed); err != nil {
-			return nil, fmt.Errorf("nats.xkey_seed: %w", err)
+		if e.xkey, err = newXKeyRing(doc.NATS.XKeySeed, doc.NATS.XKeySeeds); err != nil {
+			return nil, err
 		}
 	}
 	if e.mappings, err = compileMappings(doc.Mappings); err != nil {
@@ -120,7 +120,7 @@ func (e *engine) handle(ctx context.Context, data []byte, serverXKey string) ([]
 	d := &decision{Started: e.now()}
 	defer func() { d.Latency = time.Since(start) }()
 
-	req, reason, err := e.decodeRequest(data, serverXKey)
+	req, opener, reason, err := e.decodeRequest(data, serverXKey)
 	if err != nil {
 		d.Reason, d.Detail = reason, err.Error()
 		return nil, d
@@ -142,10 +142,10 @@ func (e *engine) handle(ctx context.Context, data []byte, serverXKey string) ([]
 		d.Allowed, d.Reason, d.Detail = false, ReasonInternal, "signing the response: "+err.Error()
 		return nil, d
 	}
-	if e.xkey == nil {
+	if opener == nil {
 		return []byte(out), d
 	}
-	sealed, err := e.xkey.seal([]byte(out), req.Server.XKey)
+	sealed, err := opener.seal([]byte(out), req.Server.XKey)
 	if err != nil {
 		d.Allowed, d.Reason, d.Detail = false, ReasonInternal, "sealing the response: "+err.Error()
 		return nil, d
@@ -153,44 +153,46 @@ func (e *engine) handle(ctx context.Context, data []byte, serverXKey string) ([]
 	return sealed, d
 }
 
-// decodeRequest opens (when sealed) and verifies the request JWT the server sent.
-func (e *engine) decodeRequest(data []byte, serverXKey string) (*jwt.AuthorizationRequestClaims, Reason, error) {
+// decodeRequest opens (when sealed) and verifies the request JWT the server sent; the xkey
+// that opened it is returned, to seal the reply.
+func (e *engine) decodeRequest(data []byte, serverXKey string) (*jwt.AuthorizationRequestClaims, *xkeyBox, Reason, error) {
+	var opener *xkeyBox
 	if len(data) == 0 || len(data) > jwt.MaxTokenSize+256 {
-		return nil, ReasonBadRequest, fmt.Errorf("request of %d bytes", len(data))
+		return nil, nil, ReasonBadRequest, fmt.Errorf("request of %d bytes", len(data))
 	}
 	plain := bytes.HasPrefix(data, []byte("eyJ"))
 	switch {
 	case e.xkey != nil && plain:
-		return nil, ReasonPlaintextRequest, errors.New("an xkey is configured but the request was not sealed; the callout account JWT must carry the xkey")
+		return nil, nil, ReasonPlaintextRequest, errors.New("an xkey is configured but the request was not sealed; the callout account JWT must carry the xkey")
 	case e.xkey == nil && !plain:
-		return nil, ReasonSealedRequest, errors.New("the request is not a JWT (sealed?) but no xkey is configured")
+		return nil, nil, ReasonSealedRequest, errors.New("the request is not a JWT (sealed?) but no xkey is configured")
 	case e.xkey != nil:
 		if !nkeys.IsValidPublicCurveKey(serverXKey) {
-			return nil, ReasonUndecryptable, fmt.Errorf("header %s is missing or not a curve public key", ServerXKeyHeader)
+			return nil, nil, ReasonUndecryptable, fmt.Errorf("header %s is missing or not a curve public key", ServerXKeyHeader)
 		}
-		opened, err := e.xkey.open(data, serverXKey)
+		opened, box, err := e.xkey.open(data, serverXKey)
 		if err != nil {
-			return nil, ReasonUndecryptable, err
+			return nil, nil, ReasonUndecryptable, err
 		}
-		data = opened
+		data, opener = opened, box
 	}
 	req, err := jwt.DecodeAuthorizationRequestClaims(string(data))
 	if err != nil {
-		return nil, ReasonBadRequest, fmt.Errorf("decoding the request JWT: %w", err)
+		return nil, nil, ReasonBadRequest, fmt.Errorf("decoding the request JWT: %w", err)
 	}
 	switch {
 	case req.Audience != AuthRequestAudience:
-		return nil, ReasonBadRequest, fmt.Errorf("request audience %q, expected %q", req.Audience, AuthRequestAudience)
+		return nil, nil, ReasonBadRequest, fmt.Errorf("request audience %q, expected %q", req.Audience, AuthRequestAudience)
 	case !nkeys.IsValidPublicServerKey(req.Issuer) || req.Issuer != req.Server.ID:
-		return nil, ReasonBadRequest, fmt.Errorf("request issuer %q is not the sending server %q", req.Issuer, req.Server.ID)
+		return nil, nil, ReasonBadRequest, fmt.Errorf("request issuer %q is not the sending server %q", req.Issuer, req.Server.ID)
 	case req.Subject != e.calloutAccount:
-		return nil, ReasonBadRequest, fmt.Errorf("request is for account %q, this service serves %q", req.Subject, e.calloutAccount)
+		return nil, nil, ReasonBadRequest, fmt.Errorf("request is for account %q, this service serves %q", req.Subject, e.calloutAccount)
 	case !nkeys.IsValidPublicUserKey(req.UserNkey):
-		return nil, ReasonBadRequest, errors.New("request user_nkey is not a user public key")
+		return nil, nil, ReasonBadRequest, errors.New("request user_nkey is not a user public key")
 	case e.xkey != nil && req.Server.XKey != serverXKey:
-		return nil, ReasonBadRequest, errors.New("the signed server xkey differs from the header")
+		return nil, nil, ReasonBadRequest, errors.New("the signed server xkey differs from the header")
 	}
-	return req, ReasonOK, nil
+	return req, opener, ReasonOK, nil
 }
 
 // decide fills d and returns the encoded user JWT, or "" to refuse.

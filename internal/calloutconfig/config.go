@@ -93,8 +93,11 @@ type NATS struct {
 	// Creds is the creds file content of the callout service user.
 	Creds string `json:"creds"`
 	// XKeySeed decrypts requests and encrypts responses when set.
-	XKeySeed   string `json:"xkey_seed,omitempty"`
-	QueueGroup string `json:"queue_group"`
+	XKeySeed string `json:"xkey_seed,omitempty"`
+	// XKeySeeds are more xkeys a request may be sealed to while the xkey rotates; the reply
+	// is sealed with the key that opened the request (rotation.go).
+	XKeySeeds  []string `json:"xkey_seeds,omitempty"`
+	QueueGroup string   `json:"queue_group"`
 	// AuditSubject, when set, receives each audit line as well as the local log.
 	AuditSubject string `json:"audit_subject,omitempty"`
 }
@@ -127,6 +130,8 @@ type Mapping struct {
 	MaxSession             Duration `json:"max_session"`
 	AllowedConnectionTypes []string `json:"allowed_connection_types,omitempty"`
 	Tags                   []string `json:"tags,omitempty"`
+	// RoleKeyRotation is set when the role's key rotates; see KeyRotation.
+	RoleKeyRotation *KeyRotation `json:"role_key_rotation,omitempty"`
 }
 
 // ClaimCondition holds when the claim at Path has one of Values: a string claim equal to a

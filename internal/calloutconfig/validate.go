@@ -185,6 +185,9 @@ func (n NATS) Validate() error {
 			kp.Wipe()
 		}
 	}
+	if err := n.validateXKeySeeds(); err != nil {
+		errs = append(errs, err)
+	}
 	if n.QueueGroup == "" {
 		add("nats.queue_group is required so replicas share requests")
 	} else if err := natsjwt.ValidateSubject(n.QueueGroup, natsjwt.SubjectOptions{}); err != nil {
@@ -256,6 +259,9 @@ func (m Mapping) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := SessionBounds.Check("max_session", m.MaxSession.Std()); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.validateRotation(); err != nil {
 		errs = append(errs, err)
 	}
 	for _, t := range m.AllowedConnectionTypes {

@@ -385,6 +385,7 @@ func (s AccountSpec) claims(pub string) *jwt.AccountClaims {
 	}
 	for _, r := range s.Roles {
 		c.SigningKeys.AddScopedSigner(r.scope())
+		r.addOverlapScopes(c.SigningKeys)
 	}
 	c.DefaultPermissions = s.DefaultPermissions.ToJWT()
 	if a := s.Authorization; a != nil {

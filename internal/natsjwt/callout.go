@@ -36,6 +36,9 @@ type CalloutAccountSpec struct {
 	// JetStream, when set, lets the callout account use JetStream: the offboarding bucket
 	// lives there (see CalloutOffboardingJetStream).
 	JetStream *JetStreamSpec
+	// OverlapSigningKeys are listed beside SigningKey while it rotates: its successor and
+	// the previous key in its grace period (rotation.go).
+	OverlapSigningKeys []string
 }
 
 // Validate reports every problem of the spec, naming each field.
@@ -93,7 +96,7 @@ func SignCalloutAccount(spec CalloutAccountSpec, operator *Signer) (string, erro
 	sort.Strings(allowed)
 	return SignAccount(AccountSpec{
 		Name:        spec.Name,
-		SigningKeys: []string{spec.SigningKey},
+		SigningKeys: append([]string{spec.SigningKey}, spec.OverlapSigningKeys...),
 		JetStream:   spec.JetStream,
 		Authorization: &ExternalAuth{
 			AuthUsers:       []string{spec.ServiceUser},

@@ -151,7 +151,9 @@ type Signer struct {
 	Kind KeyKind
 	// PublicKey is the signing key's own public key.
 	PublicKey string
-	kp        nkeys.KeyPair
+	// Rotation is set for a role whose key rotates (see CheckSessionCoversRotation).
+	Rotation *SignerRotation
+	kp       nkeys.KeyPair
 }
 
 // KeyPair returns the parsed key pair for signing.
@@ -197,9 +199,15 @@ func NewSigner(owner, role, seed string, kind KeyKind) (*Signer, error) {
 }
 
 // EncodeSigner renders the signer as the sensitive string that resources exchange:
-// "natsping-signer:v1:<owner>:<role>:<seed>". The role part is empty for unscoped keys.
+// "natsping-signer:v1:<owner>:<role>:<seed>". The role part is empty for unscoped keys. A
+// role whose key rotates adds ":rotation=<period>/<grace>", which only such roles carry, so
+// the signers of every other role keep their value.
 func EncodeSigner(s *Signer) string {
-	return signerTokenPrefix + s.Owner + ":" + s.Role + ":" + s.Seed
+	out := signerTokenPrefix + s.Owner + ":" + s.Role + ":" + s.Seed
+	if s.Rotation != nil {
+		out += ":" + s.Rotation.encode()
+	}
+	return out
 }
 
 // ParseSigner accepts either a signer string produced by EncodeSigner or a raw nkey seed of
@@ -215,10 +223,17 @@ func ParseSigner(value string, want KeyKind) (*Signer, error) {
 		return s, nil
 	}
 	parts := strings.Split(strings.TrimPrefix(value, signerTokenPrefix), ":")
-	if len(parts) != 3 {
+	if len(parts) != 3 && len(parts) != 4 {
 		return nil, fmt.Errorf("the signer value is malformed: expected %q followed by owner, role and seed separated by ':'; pass the signer output of a natsping resource unchanged", signerTokenPrefix)
 	}
-	return NewSigner(parts[0], parts[1], parts[2], want)
+	s, err := NewSigner(parts[0], parts[1], parts[2], want)
+	if err != nil || len(parts) == 3 {
+		return s, err
+	}
+	if s.Rotation, err = parseSignerRotation(parts[3]); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // ResolveOwner fills in the owner of a signer given as a raw seed: an identity seed owns

@@ -16,6 +16,9 @@ type RoleSpec struct {
 	PublicKey   string
 	Permissions Permissions
 	Limits      UserLimits
+	// OverlapKeys are the role's other listed keys while it rotates: the successor prepared
+	// ahead and the previous key in its grace period, with the same template (rotation.go).
+	OverlapKeys []string
 }
 
 // scope renders the role as the account JWT carries it.
@@ -52,6 +55,7 @@ func validateRoles(errs *fieldErrs, roles []RoleSpec) map[string]string {
 		} else {
 			byKey[r.PublicKey] = r.Name
 		}
+		validateOverlapKeys(errs, field, r, byKey)
 		errs.wrap(field.AtName("permissions"), r.Permissions.Validate(true))
 		errs.wrap(field, r.Limits.Validate())
 	}

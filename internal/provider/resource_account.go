@@ -90,6 +90,7 @@ func accountResourceSchema() schema.Schema {
 		Validators: []validator.String{validRoleName()},
 	}
 	roleAttrs["description"] = schema.StringAttribute{Optional: true, MarkdownDescription: "What the role is for."}
+	roleAttrs["key_rotation"] = keyRotationAttribute("the role's scoped signing key", roleGraceDoc)
 	roleAttrs["permissions"] = permissionsAttribute("The role's permission template. Subjects may use `{{name()}}`, "+
 		"`{{subject()}}`, `{{account-name()}}`, `{{account-subject()}}`, `{{tag(x)}}` and `{{account-tag(x)}}`, which "+
 		"nats-server fills in from the user and account JWTs.", true)
@@ -216,8 +217,15 @@ func accountResourceSchema() schema.Schema {
 					},
 				},
 			},
-			"revoked_users":           accountRevokedUsersAttribute(),
-			"revoke_all_users_before": accountRevokeAllUsersBeforeAttribute(),
+			"revoked_users":               accountRevokedUsersAttribute(),
+			"revoke_all_users_before":     accountRevokeAllUsersBeforeAttribute(),
+			"signing_key_rotation":        keyRotationAttribute("the account's unscoped signing key (`signing_key`, `signer`)", signingKeyGraceDoc),
+			"signing_key_rotation_status": rotationStatusAttribute("Where the rotation of `signing_key` stands; null without `signing_key_rotation`."),
+			"role_key_rotations": schema.MapNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "Role name → where the rotation of the role's key stands, for roles with `key_rotation`.",
+				NestedObject:        schema.NestedAttributeObject{Attributes: rotationStatusAttributes()},
+			},
 			"public_key": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The account's public key (`A…`), generated on create and kept.",

@@ -27,7 +27,9 @@ func (r *accountResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.AddError("Cannot create the account signing key", err.Error())
 		return
 	}
+	signing = r.applyKeyRotations(ctx, nil, resp.Private, &plan, map[string]natsjwt.RoleKey{}, signing, pub, &resp.Diagnostics)
 	r.sign(ctx, &plan, pub, seed, signing, nil, &resp.Diagnostics)
+	finishKeyRotations(ctx, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -70,7 +72,9 @@ func (r *accountResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.AddError("Corrupt account signer in state", err.Error()+". This is always a bug in the provider.")
 		return
 	}
+	signing = r.applyKeyRotations(ctx, req.Private, resp.Private, &plan, existing, signing, pub, &resp.Diagnostics)
 	r.sign(ctx, &plan, pub, state.Seed.ValueString(), signing, existing, &resp.Diagnostics)
+	finishKeyRotations(ctx, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

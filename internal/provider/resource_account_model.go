@@ -33,6 +33,7 @@ type accountResourceModel struct {
 	Authorization      types.Object      `tfsdk:"authorization"`
 	RevokedUsers       types.Map         `tfsdk:"revoked_users"`
 	RevokeAllUsers     types.String      `tfsdk:"revoke_all_users_before"`
+	SigningKeyRotation types.Object      `tfsdk:"signing_key_rotation"`
 
 	PublicKey   types.String `tfsdk:"public_key"`
 	Seed        types.String `tfsdk:"seed"`
@@ -42,6 +43,9 @@ type accountResourceModel struct {
 	JWT         types.String `tfsdk:"jwt"`
 	RoleKeys    types.Map    `tfsdk:"role_keys"`
 	RoleSigners types.Map    `tfsdk:"role_signers"`
+
+	SigningKeyRotationStatus types.Object `tfsdk:"signing_key_rotation_status"`
+	RoleKeyRotations         types.Map    `tfsdk:"role_key_rotations"`
 }
 
 type accountLimitsModel struct {
@@ -111,6 +115,7 @@ type accountRoleModel struct {
 	Bearer                 types.Bool   `tfsdk:"bearer"`
 	AllowedConnectionTypes types.Set    `tfsdk:"allowed_connection_types"`
 	SourceNetworks         types.Set    `tfsdk:"source_networks"`
+	KeyRotation            types.Object `tfsdk:"key_rotation"`
 }
 
 type accountAuthorizationModel struct {
@@ -219,6 +224,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 		Tags:        b.strings("tags", m.Tags),
 		SigningKeys: b.strings("signing_keys", m.SigningKeys),
 	}
+	spec.SigningKeys = append(spec.SigningKeys, m.signingKeyOverlap(ctx, &b.diags)...)
 	if b.known("expires_at", m.ExpiresAt) {
 		t, d := m.ExpiresAt.ValueRFC3339Time()
 		b.diags.Append(d...)
@@ -295,6 +301,7 @@ func (m accountResourceModel) toSpec(ctx context.Context, roleKeys map[string]st
 	for _, r := range accountListElements[accountRoleModel](b, "roles", m.Roles) {
 		role := natsjwt.RoleSpec{Name: b.str("roles", r.Name), Description: b.str("roles", r.Description)}
 		role.PublicKey = roleKeys[role.Name]
+		role.OverlapKeys = m.roleKeyOverlap(ctx, role.Name, &b.diags)
 		if role.PublicKey == "" {
 			pub, _, err := natsjwt.NewKey(natsjwt.KindAccount)
 			if err != nil {

@@ -42,7 +42,8 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		warnAccountDestroyed(ctx, req, resp)
 		return
 	}
-	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
+	rotationDue := r.rotationDueInState(ctx, req)
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) && !rotationDue {
 		// Nothing changed: this configuration was validated when it was applied and the JWT in
 		// state is what it signed. Decoding and re-validating every account on every plan would
 		// dominate a large no-change plan; only time can have made the account stale.
@@ -58,7 +59,7 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if state != nil && (onlyOperatorJWTChanged(req) || keepIfOnlySignerForm(req, &plan, state)) {
+	if state != nil && !rotationDue && (onlyOperatorJWTChanged(req) || keepIfOnlySignerForm(req, &plan, state)) {
 		// Nothing that goes into the account JWT changed: keep every computed value, so the
 		// plan shows operator_jwt (or the same signing key in another form) alone and Update
 		// re-signs nothing.
@@ -118,6 +119,10 @@ func (r *accountResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.RoleSigners = types.MapUnknown(types.StringType)
 	}
 
+	rolePubs = r.planKeyRotations(ctx, req, &plan, state, rolePubs, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	spec, unknown, diags := plan.toSpec(ctx, rolePubs)
 	resp.Diagnostics.Append(diags...)
 	if diags.HasError() {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -17,13 +16,6 @@ import (
 // state's private data is the same in both plans, so a key stored there is shown and kept.
 const nextSigningKeyPrivateKey = "next_signing_key"
 
-// privateData is what create, update, plan and import responses offer as Private (the
-// framework's type is internal).
-type privateData interface {
-	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
-	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
-}
-
 type nextSigningKey struct {
 	Seed string `json:"seed"`
 }
@@ -35,28 +27,14 @@ func storeNextSigningKey(ctx context.Context, private privateData, diags *diag.D
 		diags.AddError("Cannot generate the next operator signing key", err.Error())
 		return
 	}
-	raw, err := json.Marshal(nextSigningKey{Seed: seed})
-	if err != nil {
-		diags.AddError("Cannot store the next operator signing key", err.Error()+". This is always a bug in the provider.")
-		return
-	}
-	diags.Append(private.SetKey(ctx, nextSigningKeyPrivateKey, raw)...)
+	storePrivateJSON(ctx, private, nextSigningKeyPrivateKey, nextSigningKey{Seed: seed}, diags)
 }
 
 // loadNextSigningKey returns the prepared key as a signer of operator owner, or nil when the
 // state has none (an operator imported or created by a provider version without it).
 func loadNextSigningKey(ctx context.Context, private privateData, owner string, diags *diag.Diagnostics) *natsjwt.Signer {
-	if private == nil {
-		return nil
-	}
-	raw, d := private.GetKey(ctx, nextSigningKeyPrivateKey)
-	diags.Append(d...)
-	if len(raw) == 0 {
-		return nil
-	}
 	var next nextSigningKey
-	if err := json.Unmarshal(raw, &next); err != nil {
-		diags.AddError("Corrupt next signing key in private state", err.Error()+". This is always a bug in the provider.")
+	if !loadPrivateJSON(ctx, private, nextSigningKeyPrivateKey, &next, diags) {
 		return nil
 	}
 	s, err := natsjwt.NewSigner(owner, "", next.Seed, natsjwt.KindOperator)

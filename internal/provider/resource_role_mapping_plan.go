@@ -73,6 +73,9 @@ func (r *roleMappingResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if checkMappingSessionCoversRotation(&plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	r.compute(ctx, &plan, state, true, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -169,6 +172,7 @@ func (m *roleMappingModel) rule(ctx context.Context, signer *natsjwt.Signer) (st
 		MaxSession:             calloutconfig.Duration(session),
 		AllowedConnectionTypes: conn,
 		Tags:                   tags,
+		RoleKeyRotation:        ruleKeyRotation(signer),
 	}
 	for _, g := range resolvedGroupsFrom(m.ResolvedGroups) {
 		mapping.Groups = append(mapping.Groups, calloutconfig.Group{Name: g.Name, ID: g.ID})

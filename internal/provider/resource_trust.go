@@ -78,6 +78,12 @@ type trustModel struct {
 	JWKSKeys              types.List   `tfsdk:"jwks_keys"`
 	IntrospectionEndpoint types.String `tfsdk:"introspection_endpoint"`
 	CalloutConfig         types.String `tfsdk:"callout_config"`
+
+	SigningKeyRotation       types.Object  `tfsdk:"signing_key_rotation"`
+	SigningKeyRotationStatus types.Object  `tfsdk:"signing_key_rotation_status"`
+	XKeyRotation             types.Object  `tfsdk:"xkey_rotation"`
+	XKeyRotationStatus       types.Object  `tfsdk:"xkey_rotation_status"`
+	rotation                 trustRotation `tfsdk:"-"`
 }
 
 func (r *trustResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -253,9 +259,13 @@ func (r *trustResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: strictIssuerChecksDoc,
 			},
-			"introspection":         introspectionAttribute(),
-			"offboarding":           offboardingAttribute(),
-			"expiry_spread_percent": expirySpreadAttribute(),
+			"introspection":               introspectionAttribute(),
+			"offboarding":                 offboardingAttribute(),
+			"signing_key_rotation":        keyRotationAttribute("the callout account's signing key (`account_signing_key`), which signs the callout user and the sentinel", trustSigningGraceDoc),
+			"signing_key_rotation_status": rotationStatusAttribute("Where the rotation of `account_signing_key` stands; null without `signing_key_rotation`."),
+			"xkey_rotation":               keyRotationAttribute("the callout's xkey (`xkey_public_key`, `xkey_seed`)", trustXKeyGraceDoc),
+			"xkey_rotation_status":        rotationStatusAttribute("Where the rotation of the xkey stands; null without `xkey_rotation`."),
+			"expiry_spread_percent":       expirySpreadAttribute(),
 
 			"account_public_key":  generated("Public key (`A…`) of the callout account, generated on create and kept.", false),
 			"account_seed":        generated("Identity seed (`SA…`) of the callout account; the callout signs authorization responses with it. Secret.", true),

@@ -31,6 +31,7 @@ func (r *trustResource) Create(ctx context.Context, req resource.CreateRequest, 
 		resp.Diagnostics.AddError("Cannot create the callout account", err.Error())
 		return
 	}
+	r.applyTrustRotations(ctx, nil, resp.Private, req.Plan, &m, &resp.Diagnostics)
 	r.apply(ctx, &m, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -55,6 +56,7 @@ func (r *trustResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	m.CalloutUserPublicKey, m.CalloutUserCreds = state.CalloutUserPublicKey, state.CalloutUserCreds
 	m.XKeyPublicKey, m.XKeySeed = state.XKeyPublicKey, state.XKeySeed
 	m.SentinelPublicKey, m.SentinelJWT = state.SentinelPublicKey, state.SentinelJWT
+	r.applyTrustRotations(ctx, req.Private, resp.Private, req.Plan, &m, &resp.Diagnostics)
 	r.apply(ctx, &m, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -155,6 +157,7 @@ func (r *trustResource) apply(ctx context.Context, m *trustModel, diags *diag.Di
 			JetStream:   m.offboardingJetStream(),
 		}
 		spec.AllowedAccounts = stringElements(ctx, m.AllowedAccounts, diags)
+		spec.OverlapSigningKeys = m.signingOverlap(ctx, diags)
 		if m.XKey.ValueBool() {
 			spec.XKey = m.XKeyPublicKey.ValueString()
 		}
@@ -234,6 +237,7 @@ func (m *trustModel) document(mappings []calloutconfig.Mapping) (string, error) 
 	}
 	if m.XKey.ValueBool() {
 		doc.NATS.XKeySeed = m.XKeySeed.ValueString()
+		doc.NATS.XKeySeeds = m.rotation.extraXKeySeeds
 	}
 	doc.Issuer.Introspection = m.introspectionDocument(ctx)
 	doc.Offboarding = m.offboardingDocument(ctx)

@@ -97,17 +97,17 @@ func (r *trustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		return
 	}
 	planIntrospectionEndpoint(ctx, &plan, state, found, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if r.planTrustRotations(ctx, req, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 
 	plan.AccountJWT = types.StringUnknown()
-	if state != nil && accountJWTInputsEqual(&plan, state) {
+	if state != nil && accountJWTInputsEqual(&plan, state) && !plan.rotation.changed {
 		plan.AccountJWT = state.AccountJWT
 	}
 
 	plan.CalloutConfig = types.StringUnknown()
-	if state != nil && mappings != nil && plan.inputsKnown(ctx) && !plan.JWKSURI.IsUnknown() && !plan.IntrospectionEndpoint.IsUnknown() {
+	if state != nil && mappings != nil && plan.inputsKnown(ctx) && !plan.JWKSURI.IsUnknown() && !plan.IntrospectionEndpoint.IsUnknown() && !plan.rotation.pending {
 		doc, err := plan.document(mappings)
 		if err != nil {
 			resp.Diagnostics.AddError("Invalid callout configuration", err.Error())

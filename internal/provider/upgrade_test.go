@@ -107,6 +107,16 @@ type upgradeCase struct {
 	expect []string
 	// planChecks run on that plan besides the exact comparison.
 	planChecks []plancheck.PlanCheck
+	// oldStateLacks is an address and attribute the old schema does not have, proving the
+	// first step wrote an old state; default natsping_role_mapping.readers resolved_clients.
+	oldStateLacks [2]string
+}
+
+func (c upgradeCase) lacks() (string, string) {
+	if c.oldStateLacks[0] == "" {
+		return "natsping_role_mapping.readers", "resolved_clients"
+	}
+	return c.oldStateLacks[0], c.oldStateLacks[1]
 }
 
 func testAccUpgrade(t *testing.T, c upgradeCase) {
@@ -139,7 +149,7 @@ func testAccUpgrade(t *testing.T, c upgradeCase) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					expectStateProvider(upgradeProviderSource),
 					// The old schema has no resolved_clients: this state really is the old one.
-					expectNoStateAttribute("natsping_role_mapping.readers", "resolved_clients"),
+					expectNoStateAttribute(c.lacks()),
 					serverConfigKept.AddStateValue("data.natsping_server_config.main", tfjsonpath.New("config")),
 				},
 			},

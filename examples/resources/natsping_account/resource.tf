@@ -45,6 +45,12 @@ resource "natsping_account" "orders" {
     "UCGWIWBJVZ3UKJ6XOKVBUPGDRNZVLUGM65GFRZQI2FYV4R6OX66ND3YF" = "2026-11-30T09:15:00Z"
   }
 
+  # The unscoped signing key (signer, for natsping_user) rotates on demand: change the keeper.
+  signing_key_rotation = {
+    keepers      = { generation = "1" }
+    grace_period = "72h" # time to hand the re-signed creds to every static user
+  }
+
   roles = [
     {
       name        = "reader"
@@ -54,6 +60,15 @@ resource "natsping_account" "orders" {
         pub_deny  = [">"]
       }
       max_payload = 65536
+      # The role's key rotates every 30 days. Its successor is listed in the JWT one apply
+      # ahead; the old key stays (same template) for 24 h, which must cover the longest
+      # max_session of the mappings granting this role. Set emergency = true (and change a
+      # keeper) to drop the old key at once if it leaked.
+      key_rotation = {
+        period       = "720h"
+        grace_period = "24h"
+        keepers      = { generation = "1" }
+      }
     },
     {
       name        = "writer"
@@ -97,4 +112,9 @@ resource "natsping_account" "shop" {
 
 output "orders_role_keys" {
   value = natsping_account.orders.role_keys
+}
+
+# When each role key rotates next, and which old key is still listed until when.
+output "orders_key_rotations" {
+  value = natsping_account.orders.role_key_rotations
 }

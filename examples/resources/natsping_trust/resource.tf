@@ -19,6 +19,12 @@ resource "natsping_trust" "ping" {
 
   nats_urls     = ["tls://nats.example.com:4222"]
   audit_subject = "audit.auth"
+
+  # The callout account's signing key (it signs the callout user and the sentinel) and the
+  # xkey rotate with overlap: deploy the new account JWT, callout_config and default_sentinel
+  # in any order within the grace period.
+  signing_key_rotation = { period = "2160h", grace_period = "24h" }
+  xkey_rotation        = { period = "720h", grace_period = "1h" }
 }
 
 # A PingFederate behind a private CA, and an air-gapped variant with pinned keys.
