@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -19,15 +22,34 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 )
 
-const benchAccounts = 500
-
-// BenchmarkNoChangePlan500Accounts measures a `plan` with nothing to change over an operator
-// and 500 accounts, and splits it into the provider's share and the CLI's. The provider runs
-// inside this process (reattached, as terraform-plugin-testing does), so this process's CPU
-// time during the plan is the provider's, and the CLI child's CPU time is the CLI's own.
+// BenchmarkNoChangePlan measures a `plan` with nothing to change over an operator and N
+// accounts, and splits it into the provider's share and the CLI's. The provider runs inside
+// this process (reattached, as terraform-plugin-testing does), so this process's CPU time
+// during the plan is the provider's, and the CLI child's CPU time is the CLI's own.
+//
+// N is 500 unless NATSPING_BENCH_ACCOUNTS lists others ("500,1000,2000,5000"): plan cost per
+// account should not grow with N. NATSPING_BENCH_CPUPROFILE=file writes a CPU profile of the
+// provider covering the measured plans only (not init or the apply that sets them up).
 //
 // Run: . scripts/acc-env.sh && go test ./internal/provider -run '^$' -bench NoChangePlan -benchtime 3x
-func BenchmarkNoChangePlan500Accounts(b *testing.B) {
+func BenchmarkNoChangePlan(b *testing.B) {
+	counts := []int{500}
+	if env := os.Getenv("NATSPING_BENCH_ACCOUNTS"); env != "" {
+		counts = nil
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("NATSPING_BENCH_ACCOUNTS: %q is not a positive count", f)
+			}
+			counts = append(counts, n)
+		}
+	}
+	for _, n := range counts {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) { benchNoChangePlan(b, n) })
+	}
+}
+
+func benchNoChangePlan(b *testing.B, accounts int) {
 	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if cli == "" {
 		b.Skip("TF_ACC_TERRAFORM_PATH is not set; source scripts/acc-env.sh first")
@@ -52,7 +74,7 @@ resource "natsping_account" "a" {
     { name = "writer", permissions = { pub_allow = ["orders.{{tag(team)}}.>"] } },
   ]
 }
-`, benchAccounts)
+`, accounts)
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
 		b.Fatal(err)
 	}
@@ -104,6 +126,16 @@ resource "natsping_account" "a" {
 		b.Fatal(err)
 	}
 
+	if file := os.Getenv("NATSPING_BENCH_CPUPROFILE"); file != "" {
+		f, err := os.Create(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	var providerCPU, cliCPU, providerBusy time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -123,6 +155,8 @@ resource "natsping_account" "a" {
 	b.ReportMetric(float64(cliCPU.Milliseconds())/n, "cli-cpu-ms/plan")
 	b.ReportMetric(float64(providerBusy.Milliseconds())/n, "provider-rpc-ms/plan")
 	b.ReportMetric(float64(providerCPU)/float64(providerCPU+cliCPU), "provider-share")
+	b.ReportMetric(float64(providerCPU.Microseconds())/n/float64(accounts), "provider-cpu-µs/account")
+	b.ReportMetric(float64(cliCPU.Microseconds())/n/float64(accounts), "cli-cpu-µs/account")
 	cancel()
 	<-closed
 }
