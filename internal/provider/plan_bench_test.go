@@ -30,6 +30,8 @@ import (
 // N is 500 unless NATSPING_BENCH_ACCOUNTS lists others ("500,1000,2000,5000"): plan cost per
 // account should not grow with N. NATSPING_BENCH_CPUPROFILE=file writes a CPU profile of the
 // provider covering the measured plans only (not init or the apply that sets them up).
+// NATSPING_BENCH_FRAMEWORK_ONLY=1 serves the framework's server alone (no fast paths) and
+// NATSPING_BENCH_DEFAULT_GC=1 keeps Go's default GOGC, to measure what each contributes.
 //
 // Run: . scripts/acc-env.sh && go test ./internal/provider -run '^$' -bench NoChangePlan -benchtime 3x
 func BenchmarkNoChangePlan(b *testing.B) {
@@ -84,7 +86,10 @@ resource "natsping_account" "a" {
 	for _, env := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER"} {
 		b.Setenv(env, "OFF")
 	}
-	timed := &timedServer{ProviderServer: providerserver.NewProtocol6(New("bench")())()}
+	if os.Getenv("NATSPING_BENCH_DEFAULT_GC") == "" {
+		defer TuneGC()() // as main does
+	}
+	timed := &timedServer{ProviderServer: benchProviderServer()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reattach := make(chan *plugin.ReattachConfig, 1)
@@ -159,6 +164,15 @@ resource "natsping_account" "a" {
 	b.ReportMetric(float64(cliCPU.Microseconds())/n/float64(accounts), "cli-cpu-µs/account")
 	cancel()
 	<-closed
+}
+
+// benchProviderServer is what main serves, or with NATSPING_BENCH_FRAMEWORK_ONLY the
+// framework's server without NewProviderServer's fast paths.
+func benchProviderServer() tfprotov6.ProviderServer {
+	if os.Getenv("NATSPING_BENCH_FRAMEWORK_ONLY") != "" {
+		return providerserver.NewProtocol6(New("bench")())()
+	}
+	return NewProviderServer("bench")()
 }
 
 func cpuTimes() (self, children time.Duration) {

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"os"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -21,6 +21,7 @@ import (
 // ns/op × accounts is the provider CPU of such a plan when nothing else runs.
 //
 // Run: go test ./internal/provider -run '^$' -bench AccountNoChangeRPCs -benchmem
+// (NATSPING_BENCH_FRAMEWORK_ONLY=1 and NATSPING_BENCH_DEFAULT_GC=1 as for BenchmarkNoChangePlan).
 func BenchmarkAccountNoChangeRPCs(b *testing.B) {
 	for _, tc := range []struct{ name, config string }{
 		{"bench-account", `{
@@ -36,63 +37,14 @@ func BenchmarkAccountNoChangeRPCs(b *testing.B) {
 }
 
 func benchAccountNoChangeRPCs(b *testing.B, configJSON string) {
+	if os.Getenv("NATSPING_BENCH_DEFAULT_GC") == "" {
+		defer TuneGC()() // as main does
+	}
 	ctx := context.Background()
-	srv := providerserver.NewProtocol6(New("bench")())()
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil || len(schemas.Diagnostics) > 0 {
-		b.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
-	}
+	srv := benchProviderServer()
+	a := newRPCAccount(b, srv, configJSON)
+	typ, config, state, stateJSON, dv := a.typ, a.config, a.state, a.stateJSON, a.dv
 	const typeName = "natsping_account"
-	typ := schemas.ResourceSchemas[typeName].ValueType()
-	// An empty provider block, as the CLI sends it: an object of nulls.
-	emptyProvider, err := (&tfprotov6.RawState{JSON: []byte("{}")}).UnmarshalWithOpts(schemas.Provider.ValueType(), tfprotov6.UnmarshalOpts{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	providerConfig, err := tfprotov6.NewDynamicValue(schemas.Provider.ValueType(), emptyProvider)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if resp, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: &providerConfig}); err != nil || diagsHaveError(resp.Diagnostics) {
-		b.Fatalf("ConfigureProvider: %v %s: %s", err, resp.Diagnostics[0].Summary, resp.Diagnostics[0].Detail)
-	}
-
-	_, operatorSeed, err := natsjwt.NewKey(natsjwt.KindOperator)
-	if err != nil {
-		b.Fatal(err)
-	}
-	config, err := (&tfprotov6.RawState{JSON: []byte(fmt.Sprintf(configJSON, operatorSeed))}).UnmarshalWithOpts(typ, tfprotov6.UnmarshalOpts{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	dv := func(v tftypes.Value) *tfprotov6.DynamicValue {
-		d, err := tfprotov6.NewDynamicValue(typ, v)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return &d
-	}
-	null := dv(tftypes.NewValue(typ, nil))
-	planned, err := srv.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
-		TypeName: typeName, PriorState: null, ProposedNewState: dv(config), Config: dv(config),
-	})
-	if err != nil || diagsHaveError(planned.Diagnostics) {
-		b.Fatalf("PlanResourceChange (create): %v %v", err, planned.Diagnostics)
-	}
-	applied, err := srv.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
-		TypeName: typeName, PriorState: null, PlannedState: planned.PlannedState, Config: dv(config),
-	})
-	if err != nil || diagsHaveError(applied.Diagnostics) {
-		b.Fatalf("ApplyResourceChange: %v %v", err, applied.Diagnostics)
-	}
-	state, err := applied.NewState.Unmarshal(typ)
-	if err != nil {
-		b.Fatal(err)
-	}
-	stateJSON, err := json.Marshal(tftypesJSON(b, state))
-	if err != nil {
-		b.Fatal(err)
-	}
 
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -132,6 +84,76 @@ func benchAccountNoChangeRPCs(b *testing.B, configJSON string) {
 	}
 }
 
+// rpcAccount is a natsping_account created through the provider's RPCs, as the CLI does.
+type rpcAccount struct {
+	typ       tftypes.Type
+	config    tftypes.Value // the configuration (computed attributes null)
+	state     tftypes.Value // the state after create
+	stateJSON []byte        // the state as the CLI stores it
+	dv        func(tftypes.Value) *tfprotov6.DynamicValue
+}
+
+// newRPCAccount configures srv with an empty provider block and creates one account from
+// configJSON, in which %q stands for a fresh operator seed.
+func newRPCAccount(tb testing.TB, srv tfprotov6.ProviderServer, configJSON string) rpcAccount {
+	tb.Helper()
+	ctx := context.Background()
+	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil || len(schemas.Diagnostics) > 0 {
+		tb.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
+	}
+	const typeName = "natsping_account"
+	a := rpcAccount{typ: schemas.ResourceSchemas[typeName].ValueType()}
+	a.dv = func(v tftypes.Value) *tfprotov6.DynamicValue {
+		d, err := tfprotov6.NewDynamicValue(a.typ, v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return &d
+	}
+	// An empty provider block, as the CLI sends it: an object of nulls.
+	emptyProvider, err := (&tfprotov6.RawState{JSON: []byte("{}")}).UnmarshalWithOpts(schemas.Provider.ValueType(), tfprotov6.UnmarshalOpts{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	providerConfig, err := tfprotov6.NewDynamicValue(schemas.Provider.ValueType(), emptyProvider)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: &providerConfig}); err != nil || diagsHaveError(resp.Diagnostics) {
+		tb.Fatalf("ConfigureProvider: %v %v", err, resp.Diagnostics)
+	}
+
+	_, operatorSeed, err := natsjwt.NewKey(natsjwt.KindOperator)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a.config, err = (&tfprotov6.RawState{JSON: []byte(fmt.Sprintf(configJSON, operatorSeed))}).UnmarshalWithOpts(a.typ, tfprotov6.UnmarshalOpts{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	null := a.dv(tftypes.NewValue(a.typ, nil))
+	planned, err := srv.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+		TypeName: typeName, PriorState: null, ProposedNewState: a.dv(a.config), Config: a.dv(a.config),
+	})
+	if err != nil || diagsHaveError(planned.Diagnostics) {
+		tb.Fatalf("PlanResourceChange (create): %v %v", err, planned.Diagnostics)
+	}
+	applied, err := srv.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
+		TypeName: typeName, PriorState: null, PlannedState: planned.PlannedState, Config: a.dv(a.config),
+	})
+	if err != nil || diagsHaveError(applied.Diagnostics) {
+		tb.Fatalf("ApplyResourceChange: %v %v", err, applied.Diagnostics)
+	}
+	if a.state, err = applied.NewState.Unmarshal(a.typ); err != nil {
+		tb.Fatal(err)
+	}
+	if a.stateJSON, err = json.Marshal(tftypesJSON(tb, a.state)); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
 func diagsHaveError(diags []*tfprotov6.Diagnostic) bool {
 	for _, d := range diags {
 		if d.Severity == tfprotov6.DiagnosticSeverityError {
@@ -142,45 +164,45 @@ func diagsHaveError(diags []*tfprotov6.Diagnostic) bool {
 }
 
 // tftypesJSON renders a known value as the CLI stores it in a state file.
-func tftypesJSON(b *testing.B, v tftypes.Value) any {
+func tftypesJSON(tb testing.TB, v tftypes.Value) any {
 	if v.IsNull() {
 		return nil
 	}
 	switch {
 	case v.Type().Is(tftypes.String):
 		var s string
-		must(b, v.As(&s))
+		must(tb, v.As(&s))
 		return s
 	case v.Type().Is(tftypes.Bool):
 		var x bool
-		must(b, v.As(&x))
+		must(tb, v.As(&x))
 		return x
 	case v.Type().Is(tftypes.Number):
 		f := new(big.Float)
-		must(b, v.As(&f))
+		must(tb, v.As(&f))
 		return json.Number(f.Text('f', -1))
 	case v.Type().Is(tftypes.Object{}), v.Type().Is(tftypes.Map{}):
 		var m map[string]tftypes.Value
-		must(b, v.As(&m))
+		must(tb, v.As(&m))
 		out := make(map[string]any, len(m))
 		for k, e := range m {
-			out[k] = tftypesJSON(b, e)
+			out[k] = tftypesJSON(tb, e)
 		}
 		return out
 	default:
 		var l []tftypes.Value
-		must(b, v.As(&l))
+		must(tb, v.As(&l))
 		out := make([]any, len(l))
 		for i, e := range l {
-			out[i] = tftypesJSON(b, e)
+			out[i] = tftypesJSON(tb, e)
 		}
 		return out
 	}
 }
 
-func must(b *testing.B, err error) {
-	b.Helper()
+func must(tb testing.TB, err error) {
+	tb.Helper()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 }
