@@ -98,12 +98,8 @@ type rpcAccount struct {
 func newRPCAccount(tb testing.TB, srv tfprotov6.ProviderServer, configJSON string) rpcAccount {
 	tb.Helper()
 	ctx := context.Background()
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil || len(schemas.Diagnostics) > 0 {
-		tb.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
-	}
 	const typeName = "natsping_account"
-	a := rpcAccount{typ: schemas.ResourceSchemas[typeName].ValueType()}
+	a := rpcAccount{typ: configureRPC(tb, srv).ResourceSchemas[typeName].ValueType()}
 	a.dv = func(v tftypes.Value) *tfprotov6.DynamicValue {
 		d, err := tfprotov6.NewDynamicValue(a.typ, v)
 		if err != nil {
@@ -111,19 +107,6 @@ func newRPCAccount(tb testing.TB, srv tfprotov6.ProviderServer, configJSON strin
 		}
 		return &d
 	}
-	// An empty provider block, as the CLI sends it: an object of nulls.
-	emptyProvider, err := (&tfprotov6.RawState{JSON: []byte("{}")}).UnmarshalWithOpts(schemas.Provider.ValueType(), tfprotov6.UnmarshalOpts{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	providerConfig, err := tfprotov6.NewDynamicValue(schemas.Provider.ValueType(), emptyProvider)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if resp, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: &providerConfig}); err != nil || diagsHaveError(resp.Diagnostics) {
-		tb.Fatalf("ConfigureProvider: %v %v", err, resp.Diagnostics)
-	}
-
 	_, operatorSeed, err := natsjwt.NewKey(natsjwt.KindOperator)
 	if err != nil {
 		tb.Fatal(err)
@@ -152,6 +135,28 @@ func newRPCAccount(tb testing.TB, srv tfprotov6.ProviderServer, configJSON strin
 		tb.Fatal(err)
 	}
 	return a
+}
+
+// configureRPC configures srv as the CLI does for an empty provider block (an object of nulls).
+func configureRPC(tb testing.TB, srv tfprotov6.ProviderServer) *tfprotov6.GetProviderSchemaResponse {
+	tb.Helper()
+	ctx := context.Background()
+	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil || len(schemas.Diagnostics) > 0 {
+		tb.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
+	}
+	emptyProvider, err := (&tfprotov6.RawState{JSON: []byte("{}")}).UnmarshalWithOpts(schemas.Provider.ValueType(), tfprotov6.UnmarshalOpts{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	providerConfig, err := tfprotov6.NewDynamicValue(schemas.Provider.ValueType(), emptyProvider)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: &providerConfig}); err != nil || diagsHaveError(resp.Diagnostics) {
+		tb.Fatalf("ConfigureProvider: %v %v", err, resp.Diagnostics)
+	}
+	return schemas
 }
 
 func diagsHaveError(diags []*tfprotov6.Diagnostic) bool {

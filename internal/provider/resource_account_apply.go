@@ -47,10 +47,6 @@ func newAccountSigningKey(account string) (*natsjwt.Signer, error) {
 // here would change the JWT on every refresh.
 func (r *accountResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
 
-// readPassesStateThrough lets the server answer ReadResource without the framework
-// (fastpath.go), because Read above keeps the state. Remove it if Read ever changes anything.
-func (r *accountResource) readPassesStateThrough() {}
-
 func (r *accountResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state accountResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
