@@ -226,7 +226,7 @@ func samePlan(t *testing.T, what string, a rpcAccount, got, want *tfprotov6.Plan
 	t.Helper()
 	sameDiags(t, what, got.Diagnostics, want.Diagnostics)
 	sameValue(t, what, a, got.PlannedState, want.PlannedState)
-	if fmt.Sprint(got.RequiresReplace) != fmt.Sprint(want.RequiresReplace) || string(got.PlannedPrivate) != string(want.PlannedPrivate) ||
+	if len(got.RequiresReplace) != len(want.RequiresReplace) || fmt.Sprint(got.RequiresReplace) != fmt.Sprint(want.RequiresReplace) || string(got.PlannedPrivate) != string(want.PlannedPrivate) ||
 		(got.Deferred == nil) != (want.Deferred == nil) || (got.PlannedIdentity == nil) != (want.PlannedIdentity == nil) {
 		t.Errorf("%s: replace %v private %q deferred %v identity %v; the framework's %v %q %v %v", what,
 			got.RequiresReplace, got.PlannedPrivate, got.Deferred, got.PlannedIdentity,
