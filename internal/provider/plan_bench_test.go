@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,8 +29,9 @@ import (
 // during the plan is the provider's, and the CLI child's CPU time is the CLI's own.
 //
 // N is 500 unless NATSPING_BENCH_ACCOUNTS lists others ("500,1000,2000,5000"): plan cost per
-// account should not grow with N. NATSPING_BENCH_CPUPROFILE=file writes a CPU profile of the
-// provider covering the measured plans only (not init or the apply that sets them up).
+// account should not grow with N. The counts run in ascending order in one working directory,
+// each applying only the accounts it adds. NATSPING_BENCH_CPUPROFILE=prefix writes a CPU
+// profile of the provider per count (prefix-N.prof) covering the measured plans only.
 // NATSPING_BENCH_FRAMEWORK_ONLY=1 serves the framework's server alone (no fast paths) and
 // NATSPING_BENCH_DEFAULT_GC=1 keeps Go's default GOGC, to measure what each contributes.
 //
@@ -45,42 +47,12 @@ func BenchmarkNoChangePlan(b *testing.B) {
 			}
 			counts = append(counts, n)
 		}
+		sort.Ints(counts)
 	}
-	for _, n := range counts {
-		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) { benchNoChangePlan(b, n) })
-	}
-}
-
-func benchNoChangePlan(b *testing.B, accounts int) {
 	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if cli == "" {
 		b.Skip("TF_ACC_TERRAFORM_PATH is not set; source scripts/acc-env.sh first")
 	}
-	dir := b.TempDir()
-	config := fmt.Sprintf(`
-terraform {
-  required_providers {
-    natsping = { source = "registry.terraform.io/natsping/natsping" }
-  }
-}
-
-resource "natsping_operator" "main" { name = "bench" }
-
-resource "natsping_account" "a" {
-  count           = %d
-  name            = "ACCOUNT-${count.index}"
-  operator_signer = natsping_operator.main.signer
-  limits          = { max_connections = 100 }
-  roles = [
-    { name = "reader", permissions = { sub_allow = ["orders.>"], pub_allow = ["_INBOX.>"] } },
-    { name = "writer", permissions = { pub_allow = ["orders.{{tag(team)}}.>"] } },
-  ]
-}
-`, accounts)
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
-		b.Fatal(err)
-	}
-
 	// In-process (debug) providers write their SDK logs straight to stderr at trace level;
 	// a provider started by the CLI does not, so silence them to measure what users run.
 	for _, env := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER"} {
@@ -104,6 +76,7 @@ resource "natsping_account" "a" {
 	case <-time.After(30 * time.Second):
 		b.Fatal("the in-process provider did not start")
 	}
+	defer func() { cancel(); <-closed }()
 	reattachJSON, err := json.Marshal(map[string]any{
 		"registry.terraform.io/natsping/natsping": map[string]any{
 			"Protocol": "grpc", "ProtocolVersion": 6, "Pid": os.Getpid(), "Test": true,
@@ -113,6 +86,7 @@ resource "natsping_account" "a" {
 	if err != nil {
 		b.Fatal(err)
 	}
+	dir := b.TempDir()
 	run := func(args ...string) (int, error) {
 		cmd := exec.Command(cli, args...)
 		cmd.Dir = dir
@@ -124,15 +98,46 @@ resource "natsping_account" "a" {
 		}
 		return 0, err
 	}
-	if _, err := run("init", "-input=false"); err != nil {
-		b.Fatal(err)
+	for i, n := range counts {
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(fmt.Sprintf(planBenchConfig, n)), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := run("init", "-input=false"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := run("apply", "-auto-approve", "-input=false"); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) { benchNoChangePlan(b, n, timed, run) })
 	}
-	if _, err := run("apply", "-auto-approve", "-input=false"); err != nil {
-		b.Fatal(err)
-	}
+}
 
-	if file := os.Getenv("NATSPING_BENCH_CPUPROFILE"); file != "" {
-		f, err := os.Create(file)
+const planBenchConfig = `
+terraform {
+  required_providers {
+    natsping = { source = "registry.terraform.io/natsping/natsping" }
+  }
+}
+
+resource "natsping_operator" "main" { name = "bench" }
+
+resource "natsping_account" "a" {
+  count           = %d
+  name            = "ACCOUNT-${count.index}"
+  operator_signer = natsping_operator.main.signer
+  limits          = { max_connections = 100 }
+  roles = [
+    { name = "reader", permissions = { sub_allow = ["orders.>"], pub_allow = ["_INBOX.>"] } },
+    { name = "writer", permissions = { pub_allow = ["orders.{{tag(team)}}.>"] } },
+  ]
+}
+`
+
+func benchNoChangePlan(b *testing.B, accounts int, timed *timedServer, run func(args ...string) (int, error)) {
+	if prefix := os.Getenv("NATSPING_BENCH_CPUPROFILE"); prefix != "" {
+		f, err := os.Create(fmt.Sprintf("%s-%d.prof", prefix, accounts))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -162,8 +167,6 @@ resource "natsping_account" "a" {
 	b.ReportMetric(float64(providerCPU)/float64(providerCPU+cliCPU), "provider-share")
 	b.ReportMetric(float64(providerCPU.Microseconds())/n/float64(accounts), "provider-cpu-µs/account")
 	b.ReportMetric(float64(cliCPU.Microseconds())/n/float64(accounts), "cli-cpu-µs/account")
-	cancel()
-	<-closed
 }
 
 // benchProviderServer is what main serves, or with NATSPING_BENCH_FRAMEWORK_ONLY the
