@@ -1,11 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/natsping/terraform-provider-natsping/internal/provider"
 )
@@ -18,11 +17,14 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address:         "registry.terraform.io/natsping/natsping",
-		Debug:           debug,
-		ProtocolVersion: 6,
-	})
+	provider.TuneGC()
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	// What providerserver.Serve does for protocol 6, with the framework's server wrapped in
+	// provider.NewProviderServer's fast paths.
+	err := tf6server.Serve("registry.terraform.io/natsping/natsping", provider.NewProviderServer(version), opts...)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -8,6 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -19,21 +23,98 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 )
 
-const benchAccounts = 500
-
-// BenchmarkNoChangePlan500Accounts measures a `plan` with nothing to change over an operator
-// and 500 accounts, and splits it into the provider's share and the CLI's. The provider runs
-// inside this process (reattached, as terraform-plugin-testing does), so this process's CPU
-// time during the plan is the provider's, and the CLI child's CPU time is the CLI's own.
+// BenchmarkNoChangePlan measures a `plan` with nothing to change over an operator and N
+// accounts, and splits it into the provider's share and the CLI's. The provider runs inside
+// this process (reattached, as terraform-plugin-testing does), so this process's CPU time
+// during the plan is the provider's, and the CLI child's CPU time is the CLI's own.
+//
+// N is 500 unless NATSPING_BENCH_ACCOUNTS lists others ("500,1000,2000,5000"): plan cost per
+// account should not grow with N. The counts run in ascending order in one working directory,
+// each applying only the accounts it adds. NATSPING_BENCH_CPUPROFILE=prefix writes a CPU
+// profile of the provider per count (prefix-N.prof) covering the measured plans only.
+// NATSPING_BENCH_FRAMEWORK_ONLY=1 serves the framework's server alone (no fast paths) and
+// NATSPING_BENCH_DEFAULT_GC=1 keeps Go's default GOGC, to measure what each contributes.
 //
 // Run: . scripts/acc-env.sh && go test ./internal/provider -run '^$' -bench NoChangePlan -benchtime 3x
-func BenchmarkNoChangePlan500Accounts(b *testing.B) {
+func BenchmarkNoChangePlan(b *testing.B) {
+	counts := []int{500}
+	if env := os.Getenv("NATSPING_BENCH_ACCOUNTS"); env != "" {
+		counts = nil
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("NATSPING_BENCH_ACCOUNTS: %q is not a positive count", f)
+			}
+			counts = append(counts, n)
+		}
+		sort.Ints(counts)
+	}
 	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if cli == "" {
 		b.Skip("TF_ACC_TERRAFORM_PATH is not set; source scripts/acc-env.sh first")
 	}
+	// In-process (debug) providers write their SDK logs straight to stderr at trace level;
+	// a provider started by the CLI does not, so silence them to measure what users run.
+	for _, env := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER"} {
+		b.Setenv(env, "OFF")
+	}
+	if os.Getenv("NATSPING_BENCH_DEFAULT_GC") == "" {
+		defer TuneGC()() // as main does
+	}
+	timed := &timedServer{ProviderServer: benchProviderServer()}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reattach := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go func() {
+		_ = tf6server.Serve("registry.terraform.io/natsping/natsping", func() tfprotov6.ProviderServer { return timed },
+			tf6server.WithDebug(ctx, reattach, closed))
+	}()
+	var rc *plugin.ReattachConfig
+	select {
+	case rc = <-reattach:
+	case <-time.After(30 * time.Second):
+		b.Fatal("the in-process provider did not start")
+	}
+	defer func() { cancel(); <-closed }()
+	reattachJSON, err := json.Marshal(map[string]any{
+		"registry.terraform.io/natsping/natsping": map[string]any{
+			"Protocol": "grpc", "ProtocolVersion": 6, "Pid": os.Getpid(), "Test": true,
+			"Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	dir := b.TempDir()
-	config := fmt.Sprintf(`
+	run := func(args ...string) (int, error) {
+		cmd := exec.Command(cli, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(reattachJSON), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), fmt.Errorf("%v: %s", err, out)
+		}
+		return 0, err
+	}
+	for i, n := range counts {
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(fmt.Sprintf(planBenchConfig, n)), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := run("init", "-input=false"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := run("apply", "-auto-approve", "-input=false"); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) { benchNoChangePlan(b, n, timed, run) })
+	}
+}
+
+const planBenchConfig = `
 terraform {
   required_providers {
     natsping = { source = "registry.terraform.io/natsping/natsping" }
@@ -52,58 +133,19 @@ resource "natsping_account" "a" {
     { name = "writer", permissions = { pub_allow = ["orders.{{tag(team)}}.>"] } },
   ]
 }
-`, benchAccounts)
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
-		b.Fatal(err)
-	}
+`
 
-	// In-process (debug) providers write their SDK logs straight to stderr at trace level;
-	// a provider started by the CLI does not, so silence them to measure what users run.
-	for _, env := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER"} {
-		b.Setenv(env, "OFF")
-	}
-	timed := &timedServer{ProviderServer: providerserver.NewProtocol6(New("bench")())()}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	reattach := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
-	go func() {
-		_ = tf6server.Serve("registry.terraform.io/natsping/natsping", func() tfprotov6.ProviderServer { return timed },
-			tf6server.WithDebug(ctx, reattach, closed))
-	}()
-	var rc *plugin.ReattachConfig
-	select {
-	case rc = <-reattach:
-	case <-time.After(30 * time.Second):
-		b.Fatal("the in-process provider did not start")
-	}
-	reattachJSON, err := json.Marshal(map[string]any{
-		"registry.terraform.io/natsping/natsping": map[string]any{
-			"Protocol": "grpc", "ProtocolVersion": 6, "Pid": os.Getpid(), "Test": true,
-			"Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
-		},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	run := func(args ...string) (int, error) {
-		cmd := exec.Command(cli, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(reattachJSON), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), fmt.Errorf("%v: %s", err, out)
+func benchNoChangePlan(b *testing.B, accounts int, timed *timedServer, run func(args ...string) (int, error)) {
+	if prefix := os.Getenv("NATSPING_BENCH_CPUPROFILE"); prefix != "" {
+		f, err := os.Create(fmt.Sprintf("%s-%d.prof", prefix, accounts))
+		if err != nil {
+			b.Fatal(err)
 		}
-		return 0, err
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
-	if _, err := run("init", "-input=false"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := run("apply", "-auto-approve", "-input=false"); err != nil {
-		b.Fatal(err)
-	}
-
 	var providerCPU, cliCPU, providerBusy time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -123,8 +165,17 @@ resource "natsping_account" "a" {
 	b.ReportMetric(float64(cliCPU.Milliseconds())/n, "cli-cpu-ms/plan")
 	b.ReportMetric(float64(providerBusy.Milliseconds())/n, "provider-rpc-ms/plan")
 	b.ReportMetric(float64(providerCPU)/float64(providerCPU+cliCPU), "provider-share")
-	cancel()
-	<-closed
+	b.ReportMetric(float64(providerCPU.Microseconds())/n/float64(accounts), "provider-cpu-µs/account")
+	b.ReportMetric(float64(cliCPU.Microseconds())/n/float64(accounts), "cli-cpu-µs/account")
+}
+
+// benchProviderServer is what main serves, or with NATSPING_BENCH_FRAMEWORK_ONLY the
+// framework's server without NewProviderServer's fast paths.
+func benchProviderServer() tfprotov6.ProviderServer {
+	if os.Getenv("NATSPING_BENCH_FRAMEWORK_ONLY") != "" {
+		return providerserver.NewProtocol6(New("bench")())()
+	}
+	return NewProviderServer("bench")()
 }
 
 func cpuTimes() (self, children time.Duration) {

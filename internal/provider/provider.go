@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -36,6 +37,8 @@ func New(version string) func() provider.Provider {
 type natspingProvider struct {
 	version string
 	now     func() time.Time
+	// configured is what Configure handed to resources, for the server's fast paths (fastpath.go).
+	configured atomic.Pointer[ProviderData]
 }
 
 // ProviderData is handed to every resource, data source and ephemeral resource.
@@ -156,6 +159,7 @@ func (p *natspingProvider) Configure(ctx context.Context, req provider.Configure
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
+	p.configured.Store(data)
 }
 
 func (p *natspingProvider) Resources(_ context.Context) []func() resource.Resource {

@@ -12,7 +12,7 @@ import (
 
 // testAccProtoV6ProviderFactories starts the provider in-process for every test step.
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"natsping": providerserver.NewProtocol6WithError(New("test")()),
+	"natsping": func() (tfprotov6.ProviderServer, error) { return NewProviderServer("test")(), nil },
 }
 
 // testAccProtoV6ProviderFactoriesWithEcho adds the echo provider, which is how ephemeral

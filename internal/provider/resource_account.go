@@ -47,6 +47,7 @@ func (r *accountResource) Configure(_ context.Context, req resource.ConfigureReq
 
 func (r *accountResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = accountResourceSchema()
+	resp.Schema.Attributes = withNestedTypes(resp.Schema.Attributes)
 }
 
 func accountLimit(desc string) schema.Int64Attribute {

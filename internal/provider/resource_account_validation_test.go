@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -18,7 +17,9 @@ import (
 // accountFactoriesAt starts the provider with its clock fixed at now.
 func accountFactoriesAt(now time.Time) map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"natsping": providerserver.NewProtocol6WithError(&natspingProvider{version: "test", now: func() time.Time { return now }}),
+		"natsping": func() (tfprotov6.ProviderServer, error) {
+			return newProviderServer(&natspingProvider{version: "test", now: func() time.Time { return now }}), nil
+		},
 	}
 }
 
@@ -79,7 +80,9 @@ func TestAccAccount_expiryPassesAfterApply(t *testing.T) {
 	var now atomic.Int64
 	now.Store(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
 	factories := map[string]func() (tfprotov6.ProviderServer, error){
-		"natsping": providerserver.NewProtocol6WithError(&natspingProvider{version: "test", now: func() time.Time { return time.Unix(now.Load(), 0) }}),
+		"natsping": func() (tfprotov6.ProviderServer, error) {
+			return newProviderServer(&natspingProvider{version: "test", now: func() time.Time { return time.Unix(now.Load(), 0) }}), nil
+		},
 	}
 	config := func(description, expires string) string {
 		return fmt.Sprintf(`resource "natsping_account" "test" {
