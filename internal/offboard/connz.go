@@ -77,21 +77,26 @@ type connzRequest struct {
 // selector picks the connections of revoked users out of CONNZ answers. Only users the
 // callout admitted qualify: in a mapping's account and signed by one of that account's role
 // keys (nats-server reports the signing key as issuer_key), so a static user that happens to
-// carry the same tag is never touched.
+// carry the same tag is never touched. The role keys are the document's and, once
+// learnRoleKeys has run, every key the servers list for those roles (rotation overlap).
 type selector struct {
-	issuers map[string]map[string]bool // account -> role signing keys of the document's mappings
+	issuers map[string]map[string]bool // account -> role signing keys
+	roles   map[string]map[string]bool // account -> role names of the document's mappings
 	anyAcc  map[string]string          // tag -> entry, for identities (any mapped account)
 	inAcc   map[[2]string]string       // (account, tag) -> entry, for mappings and roles
 }
 
 func newSelector(doc *calloutconfig.Document, entries []Entry) *selector {
-	s := &selector{issuers: map[string]map[string]bool{}, anyAcc: map[string]string{}, inAcc: map[[2]string]string{}}
+	s := &selector{issuers: map[string]map[string]bool{}, roles: map[string]map[string]bool{},
+		anyAcc: map[string]string{}, inAcc: map[[2]string]string{}}
 	mappingAccount := map[string]string{}
 	for _, m := range doc.Mappings {
 		if s.issuers[m.Account] == nil {
 			s.issuers[m.Account] = map[string]bool{}
+			s.roles[m.Account] = map[string]bool{}
 		}
 		s.issuers[m.Account][m.RoleSigningKey] = true
+		s.roles[m.Account][m.Role] = true
 		mappingAccount[m.Name] = m.Account
 	}
 	for _, e := range entries {
