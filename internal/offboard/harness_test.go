@@ -34,13 +34,14 @@ type world struct {
 	sysCreds  string
 	staticCfg string // creds of an ORDERS user signed by the account key, tagged like a person
 	ordersPub string
-	// readerNext is the reader role's successor key, listed with the role's template as
-	// rotation lists it one apply ahead (natsjwt.RoleSpec.OverlapKeys).
-	readerNextPub, readerNextSeed string
 	doc       *calloutconfig.Document
 	ping      *pingonetest.Server
 	svc       *callout.Service
 	audit     *auditSink
+
+	// readerNext is the reader role's successor key, listed with the role's template as
+	// rotation lists it one apply ahead (natsjwt.RoleSpec.OverlapKeys).
+	readerNextPub, readerNextSeed string
 }
 
 func must[T any](v T, err error) T {
