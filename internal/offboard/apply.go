@@ -140,11 +140,7 @@ func Apply(ctx context.Context, o Options) (Report, error) {
 		return rep, fmt.Errorf("system user: %w", err)
 	}
 	defer nc.Close()
-	sel := newSelector(o.Doc, o.Put)
-	if err := learnRoleKeys(ctx, nc, sel, o.Quiet, o.Timeout); err != nil {
-		return rep, err
-	}
-	return rep, closeConnections(ctx, nc, sel, o, &rep)
+	return rep, closeConnections(ctx, nc, newSelector(o.Doc, o.Put), o, &rep)
 }
 
 func closeConnections(ctx context.Context, nc *nats.Conn, sel *selector, o Options, rep *Report) error {
