@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -77,21 +78,27 @@ type connzRequest struct {
 // selector picks the connections of revoked users out of CONNZ answers. Only users the
 // callout admitted qualify: in a mapping's account and signed by one of that account's role
 // keys (nats-server reports the signing key as issuer_key), so a static user that happens to
-// carry the same tag is never touched.
+// carry the same tag is never touched. The role keys are the document's and, from the first
+// scan on, every key the servers list for those roles (rotation overlap, askRoleKeys).
 type selector struct {
-	issuers map[string]map[string]bool // account -> role signing keys of the document's mappings
+	issuers map[string]map[string]bool // account -> role signing keys
+	roles   map[string]map[string]bool // account -> role names of the document's mappings
+	learned bool                       // the servers were asked for the role keys
 	anyAcc  map[string]string          // tag -> entry, for identities (any mapped account)
 	inAcc   map[[2]string]string       // (account, tag) -> entry, for mappings and roles
 }
 
 func newSelector(doc *calloutconfig.Document, entries []Entry) *selector {
-	s := &selector{issuers: map[string]map[string]bool{}, anyAcc: map[string]string{}, inAcc: map[[2]string]string{}}
+	s := &selector{issuers: map[string]map[string]bool{}, roles: map[string]map[string]bool{},
+		anyAcc: map[string]string{}, inAcc: map[[2]string]string{}}
 	mappingAccount := map[string]string{}
 	for _, m := range doc.Mappings {
 		if s.issuers[m.Account] == nil {
 			s.issuers[m.Account] = map[string]bool{}
+			s.roles[m.Account] = map[string]bool{}
 		}
 		s.issuers[m.Account][m.RoleSigningKey] = true
+		s.roles[m.Account][m.Role] = true
 		mappingAccount[m.Name] = m.Account
 	}
 	for _, e := range entries {
@@ -162,13 +169,24 @@ func scan(ctx context.Context, nc *nats.Conn, sel *selector, quiet, timeout time
 	if len(accounts) == 0 {
 		return res, nil
 	}
-	inbox := nc.NewInbox()
-	ch := make(chan *nats.Msg, 4*len(accounts)+64)
+	inbox, infoInbox := nc.NewInbox(), ""
+	ch := make(chan *nats.Msg, 8*len(accounts)+64)
 	sub, err := nc.ChanSubscribe(inbox+".*", ch)
 	if err != nil {
 		return res, err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	if !sel.learned {
+		infoInbox = nc.NewInbox()
+		isub, err := nc.ChanSubscribe(infoInbox+".*", ch)
+		if err != nil {
+			return res, err
+		}
+		defer func() { _ = isub.Unsubscribe() }()
+		if err := askRoleKeys(nc, infoInbox, accounts); err != nil {
+			return res, err
+		}
+	}
 	for i, acc := range accounts {
 		body, _ := json.Marshal(connzRequest{Auth: true, Account: acc, Limit: connzPage})
 		if err := nc.PublishRequest(subjConnzPing, fmt.Sprintf("%s.%d", inbox, i), body); err != nil {
@@ -183,6 +201,12 @@ func scan(ctx context.Context, nc *nats.Conn, sel *selector, quiet, timeout time
 		offset          int
 	}
 	var more []page
+	// First pages are matched once the round is over, when the role keys are in.
+	type answered struct {
+		srv serverRef
+		cz  connz
+	}
+	var first []answered
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	var idle <-chan time.Time
@@ -201,8 +225,12 @@ collect:
 			break collect
 		case m := <-ch:
 			idle = time.After(quiet)
-			var idx int
-			if _, err := fmt.Sscanf(m.Subject[len(inbox)+1:], "%d", &idx); err != nil || idx >= len(accounts) {
+			if idx, ok := replyIndex(m.Subject, infoInbox, len(accounts)); ok {
+				sel.addRoleKeys(accounts[idx], m.Data)
+				continue
+			}
+			idx, ok := replyIndex(m.Subject, inbox, len(accounts))
+			if !ok {
 				continue
 			}
 			cz, srv, err := decodeConnz(m.Data)
@@ -213,7 +241,7 @@ collect:
 				continue
 			}
 			res.servers[srv.ID] = srv.Name
-			res.add(sel, srv.ID, srv.Name, cz)
+			first = append(first, answered{srv, cz})
 			if next := cz.Offset + len(cz.Conns); next < cz.Total && len(cz.Conns) > 0 {
 				more = append(more, page{server: srv.ID, account: accounts[idx], offset: next})
 			}
@@ -221,6 +249,10 @@ collect:
 	}
 	if firstErr != nil {
 		return res, firstErr
+	}
+	sel.learned = true
+	for _, a := range first {
+		res.add(sel, a.srv.ID, a.srv.Name, a.cz)
 	}
 	for len(more) > 0 {
 		p := more[0]
@@ -242,6 +274,16 @@ collect:
 		}
 	}
 	return res, nil
+}
+
+// replyIndex reads the request index of a reply to inbox.<index>.
+func replyIndex(subject, inbox string, n int) (int, bool) {
+	rest, ok := strings.CutPrefix(subject, inbox+".")
+	if inbox == "" || !ok {
+		return 0, false
+	}
+	idx, err := strconv.Atoi(rest)
+	return idx, err == nil && idx >= 0 && idx < n
 }
 
 type serverRef struct{ ID, Name string }

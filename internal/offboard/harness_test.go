@@ -38,6 +38,10 @@ type world struct {
 	ping      *pingonetest.Server
 	svc       *callout.Service
 	audit     *auditSink
+
+	// readerNext is the reader role's successor key, listed with the role's template as
+	// rotation lists it one apply ahead (natsjwt.RoleSpec.OverlapKeys).
+	readerNextPub, readerNextSeed string
 }
 
 func must[T any](v T, err error) T {
@@ -78,9 +82,10 @@ func newWorld(tb testing.TB) *world {
 	ordSKPub, ordSKSeed := must2(natsjwt.NewKey(natsjwt.KindAccount))
 	readerPub, readerSeed := must2(natsjwt.NewKey(natsjwt.KindAccount))
 	writerPub, writerSeed := must2(natsjwt.NewKey(natsjwt.KindAccount))
+	w.readerNextPub, w.readerNextSeed = must2(natsjwt.NewKey(natsjwt.KindAccount))
 	perms := natsjwt.Permissions{SubAllow: []string{"orders.>", "_INBOX.>"}, PubAllow: []string{"_INBOX.>"}}
 	ordersJWT := must(natsjwt.SignAccount(natsjwt.AccountSpec{Name: "ORDERS", SigningKeys: []string{ordSKPub}, Roles: []natsjwt.RoleSpec{
-		{Name: "reader", PublicKey: readerPub, Permissions: perms},
+		{Name: "reader", PublicKey: readerPub, Permissions: perms, OverlapKeys: []string{w.readerNextPub}},
 		{Name: "writer", PublicKey: writerPub, Permissions: perms},
 	}}, ordersPub, op))
 	// A static user carrying the tags the callout gives the person offboarded below: it was not
