@@ -242,7 +242,11 @@ func accountModelFromSpec(ctx context.Context, s natsjwt.AccountSpec, diags *dia
 		Limits:    types.ObjectNull(objType("limits")), JetStream: types.ObjectNull(objType("jetstream")),
 		Exports: types.ListNull(elemType("exports")), Imports: types.ListNull(elemType("imports")),
 		DefaultPermissions: types.ObjectNull(objType("default_permissions")), Roles: types.ListNull(elemType("roles")),
-		Authorization: types.ObjectNull(objType("authorization")),
+		Authorization:      types.ObjectNull(objType("authorization")),
+		SigningKeyRotation: types.ObjectNull(objType("signing_key_rotation")),
+		// An imported JWT rotates nothing until the configuration declares a rotation.
+		SigningKeyRotationStatus: types.ObjectNull(rotationStatusAttrTypes),
+		RoleKeyRotations:         types.MapNull(rotationStatusType),
 	}
 	if !s.Expires.IsZero() {
 		m.ExpiresAt = timetypes.NewRFC3339TimeValue(s.Expires)
@@ -314,6 +318,7 @@ func accountModelFromSpec(ctx context.Context, s natsjwt.AccountSpec, diags *dia
 			rm := accountRoleModel{
 				Name: types.StringValue(r.Name), Description: stringOrNull(r.Description),
 				Permissions:      types.ObjectNull(roleType.AttrTypes["permissions"].(basetypes.ObjectType).AttrTypes),
+				KeyRotation:      types.ObjectNull(roleType.AttrTypes["key_rotation"].(basetypes.ObjectType).AttrTypes),
 				MaxSubscriptions: l.MaxSubscriptions, MaxData: l.MaxData, MaxPayload: l.MaxPayload, Bearer: l.Bearer,
 				AllowedConnectionTypes: l.AllowedConnectionTypes, SourceNetworks: l.SourceNetworks,
 			}
