@@ -57,15 +57,20 @@ func checkAccountOperatorSigner(signerValue, operatorJWT types.String, diags *di
 }
 
 // onlyOperatorJWTChanged reports whether the plan differs from the state in operator_jwt
-// alone (computed attributes aside, which the framework marks unknown on any change). The
-// account JWT does not contain the operator JWT, so such a plan must not re-sign it.
+// alone. The account JWT does not contain the operator JWT, so such a plan must not re-sign it.
 func onlyOperatorJWTChanged(req resource.ModifyPlanRequest) bool {
+	return onlyAttributeChanged(req, "operator_jwt")
+}
+
+// onlyAttributeChanged reports whether the plan differs from the state in the named
+// attribute alone (computed attributes aside, which the framework marks unknown on any change).
+func onlyAttributeChanged(req resource.ModifyPlanRequest, attribute string) bool {
 	var planned, prior map[string]tftypes.Value
 	if req.Plan.Raw.As(&planned) != nil || req.State.Raw.As(&prior) != nil {
 		return false
 	}
 	for name, a := range req.Plan.Schema.GetAttributes() {
-		if name == "operator_jwt" || (a.IsComputed() && !a.IsOptional()) {
+		if name == attribute || (a.IsComputed() && !a.IsOptional()) {
 			continue
 		}
 		if !planned[name].Equal(prior[name]) {

@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/nats-io/jwt/v2"
 
 	"github.com/natsping/terraform-provider-natsping/internal/natsjwt"
@@ -92,19 +91,7 @@ func nscImportPending(ctx context.Context, private privateData) bool {
 // onlyKeepersDiffer: the configuration differs from the state in signing_key_rotation alone,
 // which the JWT does not record.
 func onlyKeepersDiffer(req resource.ModifyPlanRequest) bool {
-	var planned, prior map[string]tftypes.Value
-	if req.Plan.Raw.As(&planned) != nil || req.State.Raw.As(&prior) != nil {
-		return false
-	}
-	for name, a := range req.Plan.Schema.GetAttributes() {
-		if name == "signing_key_rotation" || (a.IsComputed() && !a.IsOptional()) {
-			continue
-		}
-		if !planned[name].Equal(prior[name]) {
-			return false
-		}
-	}
-	return true
+	return onlyAttributeChanged(req, "signing_key_rotation")
 }
 
 // clearNSCImport ends the import's special rules once natsping has applied the operator.
